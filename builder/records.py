@@ -1,0 +1,145 @@
+"""Record types that every stage speaks.
+
+Each record kind has exactly one definition: a JSON Schema under ``builder/schemas/`` and the
+dataclass here. ``to_dict`` validates against the schema, so nothing invalid reaches the workspace.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, ClassVar
+
+import jsonschema
+
+Bbox = list[float]
+
+
+class RecordError(ValueError):
+    """A record does not match its schema."""
+
+
+@lru_cache(maxsize=None)
+def schema(kind: str) -> dict:
+    text = resources.files("builder.schemas").joinpath(f"{kind}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    s = schema(kind)
+    cls = jsonschema.validators.validator_for(s)
+    cls.check_schema(s)
+    return cls(s, format_checker=cls.FORMAT_CHECKER)
+
+
+def validate(kind: str, data: dict) -> None:
+    errors = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path) or "(record)"
+        raise RecordError(f"invalid {kind} record at {where}: {errors[0].message}")
+
+
+def round_bbox(b) -> Bbox:
+    return [round(float(v), 2) for v in b]
+
+
+@dataclass
+class Record:
+    KIND: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        validate(self.KIND, data)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        validate(cls.KIND, data)
+        return cls._build(data)
+
+    @classmethod
+    def _build(cls, data: dict[str, Any]):
+        return cls(**data)
+
+
+@dataclass
+class Source(Record):
+    KIND: ClassVar[str] = "source"
+    sha256: str
+    path: str
+    filename: str
+    pages: int
+    kind: str
+    added_at: str
+    title: str | None = None
+    license: str | None = None
+    language: str | None = None
+    size_bytes: int = 0
+
+
+@dataclass
+class Citation:
+    page: int
+    text: str
+    bbox: Bbox
+
+
+@dataclass
+class ImageRef:
+    path: str
+    dpi: int
+    width: int
+    height: int
+    sha256: str
+
+
+@dataclass
+class Provenance:
+    extractor: str
+    extractor_version: str
+    source_sha256: str
+    page: int
+    ocr: bool = False
+    ocr_language: str | None = None
+
+
+@dataclass
+class Figure(Record):
+    KIND: ClassVar[str] = "figure"
+    id: str
+    source_sha256: str
+    label: str
+    kind: str
+    number: str
+    page: int
+    caption_text: str
+    caption_bbox: Bbox
+    figure_bbox: Bbox
+    caption_position: str
+    provenance: Provenance
+    panel_labels: list[str] = field(default_factory=list)
+    citing: list[Citation] = field(default_factory=list)
+    cited_on_pages: list[int] = field(default_factory=list)
+    caption_continued_on: list[int] = field(default_factory=list)
+    image: ImageRef | None = None
+
+    @classmethod
+    def _build(cls, data):
+        data = dict(data)
+        data["provenance"] = Provenance(**data["provenance"])
+        data["citing"] = [Citation(**c) for c in data.get("citing", [])]
+        if data.get("image"):
+            data["image"] = ImageRef(**data["image"])
+        return cls(**data)
+
+
+def figure_id(source_sha256: str, page: int, kind: str, number: str) -> str:
+    """Stable across reruns: the same document, page and label give the same id."""
+    safe = "".join(ch if ch.isalnum() or ch in "._" else "_" for ch in number)
+    return f"{source_sha256[:12]}-p{page}-{kind}-{safe}"
+
+
+RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure}

@@ -1,0 +1,1 @@
+"""Extraction stages: PDF pages in, plain value types out (no workspace access here)."""

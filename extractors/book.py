@@ -1,0 +1,128 @@
+"""Figures, tables, captions and citing paragraphs from a book or article: the stages in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from extractors.caption_builder import attach_continuations, build_caption
+from extractors.caption_detector import find_caption_starts
+from extractors.citations import Paragraph, find_citing
+from extractors.figure_detector import candidate_regions, choose_regions, panel_labels
+from extractors.figure_renderer import render_png
+from extractors.geometry import Box
+from extractors.page_content import PageContent, read_page
+from extractors.pdf_document import PdfError, open_pdf
+from extractors.region_classifier import classify_lines, document_stats, mark_decorations
+
+EXTRACTOR = "book-figures"
+VERSION = "0.1.0"
+
+
+@dataclass
+class ExtractedFigure:
+    kind: str
+    label: str
+    number: str
+    page: int
+    caption_text: str
+    caption_bbox: Box
+    figure_bbox: Box
+    caption_position: str
+    panel_labels: list[str]
+    citing: list[Paragraph]
+    caption_continued_on: list[int] = field(default_factory=list)
+
+    @property
+    def cited_on_pages(self) -> list[int]:
+        return sorted({p.page for p in self.citing})
+
+
+@dataclass
+class BookExtraction:
+    path: str
+    page_count: int
+    pages_read: list[int]
+    figures: list[ExtractedFigure]
+    warnings: list[str]
+    ocr_pages: list[int]
+    ocr_language: str | None
+    title: str | None
+
+
+def read_pages(doc, path, page_numbers: list[int], ocr: str, language: str,
+               progress: Callable[[int], None] | None, warnings: list[str]) -> list[PageContent]:
+    pages = []
+    for n in page_numbers:
+        try:
+            pages.append(read_page(doc[n - 1], ocr=ocr, language=language))
+        except Exception as exc:  # one bad page must not sink the book
+            if exc.__class__.__name__ == "OcrUnavailable":
+                raise PdfError(path, str(exc), page=n) from exc
+            warnings.append(str(PdfError(path, f"unreadable page skipped ({exc})", page=n)))
+        if progress:
+            progress(1)
+    return pages
+
+
+def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "auto", language: str = "eng",
+                 progress: Callable[[int], None] | None = None,
+                 debug_dir: Path | None = None) -> BookExtraction:
+    doc = open_pdf(path)
+    try:
+        page_numbers = pages or list(range(1, doc.page_count + 1))
+        page_numbers = [n for n in page_numbers if 1 <= n <= doc.page_count]
+        warnings: list[str] = []
+        contents = read_pages(doc, path, page_numbers, ocr, language, progress, warnings)
+        figures, regions_by_page = detect(contents)
+        if debug_dir is not None:
+            from extractors.visual_logger import render_debug_page
+            for c in contents:
+                render_debug_page(doc[c.number - 1], c, regions_by_page.get(c.number, []),
+                                  Path(debug_dir) / f"page-{c.number:04d}.png")
+        ocr_pages = [c.number for c in contents if c.ocr]
+        title = (doc.metadata or {}).get("title") or None
+        return BookExtraction(path=str(path), page_count=doc.page_count, pages_read=[c.number for c in contents],
+                              figures=figures, warnings=warnings, ocr_pages=ocr_pages,
+                              ocr_language=language if ocr_pages else None, title=title)
+    finally:
+        doc.close()
+
+
+def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int, list]]:
+    """The pure part: page contents in, figures out."""
+    stats = document_stats(contents)
+    mark_decorations(contents)
+    for c in contents:
+        classify_lines(c, stats)
+    starts, markers = find_caption_starts(contents, stats)
+    by_number = {c.number: c for c in contents}
+    captions = [build_caption(s, by_number[s.page]) for s in starts]
+    attach_continuations(captions, markers, by_number)
+    candidates = [candidate_regions(cap, by_number[cap.page], stats) for cap in captions]
+    regions = choose_regions(captions, candidates)
+    citing = find_citing(contents, {(c.kind, c.start.label.number) for c in captions})
+    figures = []
+    regions_by_page: dict[int, list] = {}
+    for cap, region in zip(captions, regions):
+        if region is None:
+            continue
+        label = cap.start.label
+        figures.append(ExtractedFigure(
+            kind=label.kind, label=label.printed, number=label.number, page=cap.page,
+            caption_text=cap.text, caption_bbox=cap.bbox, figure_bbox=region.bbox,
+            caption_position=region.caption_position, panel_labels=panel_labels(region, cap.text),
+            citing=citing.get((label.kind, label.number), []), caption_continued_on=cap.continued_on))
+        regions_by_page.setdefault(cap.page, []).append((label.printed, region.bbox))
+    return figures, regions_by_page
+
+
+def render_figures(path: str | Path, figures: list[ExtractedFigure], dpi: int
+                   ) -> Iterator[tuple[ExtractedFigure, bytes, int, int]]:
+    doc = open_pdf(path)
+    try:
+        for fig in figures:
+            png, w, h = render_png(doc[fig.page - 1], fig.figure_bbox, dpi)
+            yield fig, png, w, h
+    finally:
+        doc.close()

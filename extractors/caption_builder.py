@@ -1,0 +1,100 @@
+"""Grows a caption start into the whole caption: the rest of its block and the lines set tight below it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.caption_detector import CaptionStart, ContinuationMarker
+from extractors.geometry import Box, union, x_overlap
+from extractors.labels import label_at_start
+from extractors.page_content import Line, PageContent
+
+MAX_LINES = 60
+
+
+@dataclass
+class Caption:
+    start: CaptionStart
+    lines: list[Line]
+    bbox: Box
+    text: str
+    continued_on: list[int] = field(default_factory=list)
+
+    @property
+    def page(self) -> int:
+        return self.start.page
+
+    @property
+    def kind(self) -> str:
+        return self.start.label.kind
+
+
+def join_text(lines: list[Line]) -> str:
+    """Whitespace-normalised text; a word hyphenated at a line end is rejoined."""
+    out = ""
+    for ln in lines:
+        t = ln.text.replace("\u00ad", "")
+        if out.endswith("-") and t[:1].islower() and len(out) > 1 and out[-2].isalpha():
+            out = out[:-1] + t
+        else:
+            out = f"{out} {t}" if out else t
+    out = re.sub(r"[\x00-\x08\x0b-\x1f]", "", out)
+    return " ".join(out.split())
+
+
+def _grow(page: PageContent, first: Line, size: float, stop_at_body: bool) -> list[Line]:
+    """``first``, the rest of its block, then blocks set tight below in the same font size."""
+    lines = [first]
+    idx = page.lines.index(first)
+    for ln in page.lines[idx + 1:]:
+        if ln.block != first.block or label_at_start(ln.text) or len(lines) >= MAX_LINES:
+            break
+        lines.append(ln)
+    while len(lines) < MAX_LINES:
+        last = lines[-1]
+        box = union(l.bbox for l in lines)
+        below = [ln for ln in page.lines
+                 if ln not in lines and ln.horizontal and ln.bbox[1] >= last.bbox[1] + 0.5 * (last.bbox[3] - last.bbox[1])
+                 and ln.bbox[1] - last.bbox[3] <= 0.6 * size + 1.5
+                 and x_overlap(ln.bbox, box) >= 0.5 * min(ln.bbox[2] - ln.bbox[0], box[2] - box[0])
+                 and abs(ln.size - size) <= 0.6 and ln.role not in ("margin", "caption")]
+        if not below:
+            break
+        nxt = min(below, key=lambda l: (l.bbox[1], l.bbox[0]))
+        if label_at_start(nxt.text) or (stop_at_body and nxt.role == "body"):
+            break
+        block = [ln for ln in page.lines if ln.block == nxt.block and ln.bbox[1] >= nxt.bbox[1] - 1]
+        lines.extend(block if block else [nxt])
+    return lines
+
+
+def build_caption(start: CaptionStart, page: PageContent) -> Caption:
+    lines = _grow(page, start.line, start.line.size, stop_at_body=start.line.role != "body")
+    for ln in lines:
+        ln.role = "caption"
+    return Caption(start=start, lines=lines, bbox=union(l.bbox for l in lines), text=join_text(lines))
+
+
+def attach_continuations(captions: list[Caption], markers: list[ContinuationMarker],
+                         pages: dict[int, PageContent]) -> None:
+    """Legends split across pages ('Figure 2 continued on next page' / 'Figure 2 continued')."""
+    by_label = {(c.kind, c.start.label.number): c for c in captions}
+    for m in markers:
+        cap = by_label.get((m.label.kind, m.label.number))
+        page = pages.get(m.page)
+        if cap is None or page is None or m.page < cap.page:
+            continue
+        m.line.role = "caption"
+        if m.page == cap.page:  # the 'continued on next page' line under the first part
+            continue
+        lines = _grow(page, m.line, cap.start.line.size, stop_at_body=True)
+        for ln in lines:
+            ln.role = "caption"
+        rest = join_text(lines)[len(m.line.text[:m.label.end]):]
+        rest = re.sub(r"^[.:]?\s*\(?\s*cont\w*\.?\)?\s*", "", rest, flags=re.IGNORECASE)
+        if rest:
+            cap.text = f"{cap.text} {rest}"
+        cap.continued_on.append(m.page)
+    for cap in captions:
+        cap.text = re.sub(rf"\s*{re.escape(cap.start.label.printed)} continued on next page\s*$", "", cap.text,
+                          flags=re.IGNORECASE)

@@ -1,0 +1,97 @@
+"""Finds the lines that start a caption, and tells them from in-text mentions.
+
+A line that begins with a label ("Fig. 3", "Tabela 2") is a caption start when its typography
+says so: a bold or otherwise distinct label, a delimiter after the number, the start of a text
+block. "Figure 3a)." or "Table 2 shows ..." inside a paragraph is a mention. When one label has
+several candidates in a document, the best-scored one wins, as in pdffigures2.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.labels import Label, label_at_start
+from extractors.page_content import Line, PageContent
+from extractors.region_classifier import DocStats
+
+_CONTINUATION = re.compile(r"^[.:]?\s*\(?\s*(cont(\.|inued|inuação|inuación|inua)?)\b", re.IGNORECASE)
+_STRONG_DELIM = re.compile(r"^(\s*[.:|]|[\u2002\u2003\t]|\s{2,}|\s*$)")
+_REJECT_NEXT = re.compile(r"^\s*[),;\u2014\u2013\-/]")
+
+
+@dataclass
+class CaptionStart:
+    page: int
+    line: Line
+    label: Label
+    score: float
+
+
+@dataclass
+class ContinuationMarker:
+    page: int
+    line: Line
+    label: Label
+    rest: str
+
+
+def _label_span_bold(line: Line, label: Label) -> bool:
+    consumed = 0
+    for span in line.spans:
+        if span.text.strip():
+            return span.bold
+        consumed += len(span.text)
+    return line.bold
+
+
+def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocStats) -> float | None:
+    rest = line.text[label.end:]
+    if _REJECT_NEXT.match(rest):
+        return None
+    stripped = rest.strip()
+    label_bold = _label_span_bold(line, label)
+    if stripped and stripped[0].isascii() and stripped[0].islower() and not label_bold:
+        return None
+    score = 0.0
+    if label_bold:
+        score += 3 if not line.bold or len(line.text) < 80 else 2
+    if _STRONG_DELIM.match(rest):
+        score += 2
+    if first_in_block:
+        score += 1
+    tol = max(0.6, 0.12 * stats.body_size)
+    if abs(line.size - stats.body_size) > tol or (line.font != stats.body_font and not line.bold):
+        score += 1
+    if label.word.isupper() and len(label.word) > 3:
+        score += 1
+    if line.role == "body" and not first_in_block:
+        score -= 3
+    return score
+
+
+def find_caption_starts(pages: list[PageContent], stats: DocStats
+                        ) -> tuple[list[CaptionStart], list[ContinuationMarker]]:
+    candidates: list[CaptionStart] = []
+    markers: list[ContinuationMarker] = []
+    for page in pages:
+        prev_block = None
+        for line in page.lines:
+            first_in_block = line.block != prev_block
+            prev_block = line.block
+            label = label_at_start(line.text)
+            if label is None or line.role == "margin":
+                continue
+            rest = line.text[label.end:]
+            if _CONTINUATION.match(rest):
+                markers.append(ContinuationMarker(page.number, line, label, rest))
+                continue
+            score = score_candidate(line, label, first_in_block, stats)
+            if score is not None and score >= 2:
+                candidates.append(CaptionStart(page.number, line, label, score))
+    best: dict[tuple[str, str], CaptionStart] = {}
+    for c in candidates:
+        key = (c.label.kind, c.label.number)
+        if key not in best or c.score > best[key].score:
+            best[key] = c
+    chosen = sorted(best.values(), key=lambda c: (c.page, c.line.bbox[1], c.line.bbox[0]))
+    return chosen, markers

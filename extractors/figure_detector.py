@@ -1,0 +1,220 @@
+"""Finds the graphic region each caption describes.
+
+From the caption, a region grows away from it (up, down, or sideways) over graphic elements and
+non-body text until it meets running text, another caption, the page margin, or a wide gap. A
+figure needs painted graphics (raster or vector); a table may be text alone. When both sides of a
+caption hold a candidate, the side the document uses for its unambiguous captions of that kind
+wins (books are consistent: "captions below figures, above tables").
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from extractors.caption_builder import Caption
+from extractors.geometry import Box, area, expand, height, intersection, union, x_overlap, y_overlap
+from extractors.page_content import Graphic, Line, PageContent
+from extractors.region_classifier import DocStats, is_heading
+
+# caption_position: where the caption sits relative to the graphic
+_POSITION = {"up": "below", "down": "above", "right": "left", "left": "right"}
+
+
+@dataclass
+class Region:
+    bbox: Box
+    direction: str
+    graphics: list[Graphic] = field(default_factory=list)
+    texts: list[Line] = field(default_factory=list)
+
+    @property
+    def caption_position(self) -> str:
+        return _POSITION[self.direction]
+
+    @property
+    def graphic_area(self) -> float:
+        return sum(area(g.bbox) for g in self.graphics)
+
+
+@dataclass
+class _Element:
+    bbox: Box
+    graphic: Graphic | None = None
+    line: Line | None = None
+
+
+def _blockers(page: PageContent, stats: DocStats, caption: Caption) -> list[Box]:
+    out = []
+    for ln in page.lines:
+        if ln in caption.lines:
+            continue
+        if ln.role in ("body", "margin", "caption") or is_heading(ln, stats):
+            out.append(ln.bbox)
+    return out
+
+
+def _elements(page: PageContent, caption: Caption, with_text: bool) -> list[_Element]:
+    cap = caption.bbox
+    out = [_Element(g.bbox, graphic=g) for g in page.graphics
+           if not g.decoration and not _covers_only_caption(g.bbox, cap)]
+    if with_text:
+        out += [_Element(ln.bbox, line=ln) for ln in page.lines
+                if ln.role in ("other", "figure-text") and ln not in caption.lines]
+    return out
+
+
+def _covers_only_caption(g: Box, cap: Box) -> bool:
+    """A fill behind the caption (a tinted caption box) is not part of the figure."""
+    inter = intersection(g, cap)
+    return inter is not None and area(inter) > 0.6 * area(g)
+
+
+def _grow_vertical(cap: Box, direction: str, elements: list[_Element], blockers: list[Box],
+                   page: PageContent, first_gap: float, gap: float) -> list[_Element]:
+    span = (cap[0], cap[2])
+    chosen: list[_Element] = []
+    for _ in range(3):
+        span_box = (span[0], 0, span[1], 1)
+        if direction == "up":
+            limit = max([b[3] for b in blockers if b[3] <= cap[1] + 1 and x_overlap(b, span_box) > 2],
+                        default=page.rect[1])
+            cands = [e for e in elements if e.bbox[3] <= cap[1] + 3 and e.bbox[1] >= limit - 1
+                     and x_overlap(e.bbox, span_box) > 0]
+            cands.sort(key=lambda e: -e.bbox[3])
+            edge = cap[1]
+        else:
+            limit = min([b[1] for b in blockers if b[1] >= cap[3] - 1 and x_overlap(b, span_box) > 2],
+                        default=page.rect[3])
+            cands = [e for e in elements if e.bbox[1] >= cap[3] - 3 and e.bbox[3] <= limit + 1
+                     and x_overlap(e.bbox, span_box) > 0]
+            cands.sort(key=lambda e: e.bbox[1])
+            edge = cap[3]
+        new: list[_Element] = []
+        for e in cands:
+            distance = (edge - e.bbox[3]) if direction == "up" else (e.bbox[1] - edge)
+            if distance > (first_gap if not new else gap):
+                break
+            new.append(e)
+            edge = min(edge, e.bbox[1]) if direction == "up" else max(edge, e.bbox[3])
+        region = union(e.bbox for e in new)
+        if region is None:
+            return []
+        chosen = new
+        wider = (min(cap[0], region[0]), max(cap[2], region[2]))
+        if wider == span:
+            break
+        span = wider
+    return chosen
+
+
+def _grow_side(cap: Box, direction: str, elements: list[_Element], max_gap: float) -> list[_Element]:
+    if direction == "right":
+        cands = [e for e in elements if e.bbox[0] >= cap[2] - 3 and e.bbox[0] - cap[2] <= max_gap]
+    else:
+        cands = [e for e in elements if e.bbox[2] <= cap[0] + 3 and cap[0] - e.bbox[2] <= max_gap]
+    seeds = [e for e in cands if e.graphic is not None and e.bbox[1] <= cap[3] and e.bbox[3] >= cap[1] - 20]
+    if not seeds:
+        return []
+    region = union(e.bbox for e in seeds)
+    chosen = list(seeds)
+    side = [e for e in elements if (e.bbox[0] >= cap[2] - 3 if direction == "right" else e.bbox[2] <= cap[0] + 3)]
+    grew = True
+    while grew:
+        grew = False
+        for e in side:
+            if e not in chosen and intersection(expand(region, 2), e.bbox):
+                chosen.append(e)
+                region = union([region, e.bbox])
+                grew = True
+    return chosen
+
+
+def _region(caption: Caption, page: PageContent, stats: DocStats, direction: str) -> Region | None:
+    table = caption.kind == "table"
+    blockers = _blockers(page, stats, caption)
+    elements = _elements(page, caption, with_text=table)
+    first_gap = 3 * stats.body_size + 12
+    gap = 2.5 * stats.body_size + 10
+    if direction in ("up", "down"):
+        chosen = _grow_vertical(caption.bbox, direction, elements, blockers, page, first_gap, gap)
+    else:
+        chosen = _grow_side(caption.bbox, direction, elements, 4 * stats.body_size + 20)
+    graphics = [e.graphic for e in chosen if e.graphic is not None]
+    texts = [e.line for e in chosen if e.line is not None]
+    if not graphics and not (table and len(texts) >= 2):
+        return None
+    box = union(e.bbox for e in chosen)
+    if not table:  # labels and axis text set just outside the painted area
+        near = expand(box, 6)
+        texts = [ln for ln in page.lines if ln.role in ("other", "figure-text") and ln not in caption.lines
+                 and intersection(near, ln.bbox) and area(intersection(near, ln.bbox)) > 0.5 * area(ln.bbox)]
+        box = union([box] + [ln.bbox for ln in texts])
+    if area(box) < 150 or (not table and min(box[2] - box[0], height(box)) < 8):
+        return None
+    return Region(bbox=box, direction=direction, graphics=graphics, texts=texts)
+
+
+def candidate_regions(caption: Caption, page: PageContent, stats: DocStats) -> dict[str, Region]:
+    out = {}
+    for direction in ("up", "down"):
+        r = _region(caption, page, stats, direction)
+        if r is not None:
+            out[direction] = r
+    if not out and caption.kind == "figure":
+        for direction in ("right", "left"):
+            r = _region(caption, page, stats, direction)
+            if r is not None:
+                out[direction] = r
+                break
+    return out
+
+
+DEFAULT_DIRECTION = {"figure": "up", "table": "down"}
+
+
+def choose_regions(captions: list[Caption], candidates: list[dict[str, Region]]) -> list[Region | None]:
+    """Pick one region per caption, breaking ties with the document's own habit per kind."""
+    habit: dict[str, Counter] = {"figure": Counter(), "table": Counter()}
+    for cap, cands in zip(captions, candidates):
+        if len(cands) == 1:
+            habit[cap.kind][next(iter(cands))] += 1
+    chosen: list[Region | None] = []
+    for cap, cands in zip(captions, candidates):
+        if not cands:
+            chosen.append(None)
+        elif len(cands) == 1:
+            chosen.append(next(iter(cands.values())))
+        else:
+            counts = habit[cap.kind]
+            preferred = max(("up", "down"), key=lambda d: (counts[d], d == DEFAULT_DIRECTION[cap.kind]))
+            chosen.append(cands.get(preferred) or next(iter(cands.values())))
+    return chosen
+
+
+_PANEL_TEXT = re.compile(r"^\(?([A-Za-z])\)?[.:]?$")
+_PANEL_IN_CAPTION = re.compile(r"(?:^|[\s(])\(?([A-Za-z])\)\s|(?:^|[.;]\s)([A-Z])[.:,]\s")
+
+
+def panel_labels(region: Region, caption_text: str) -> list[str]:
+    """Sub-panel letters: from letters set as text in the figure, else from '(a)'/'A.' in the caption."""
+    found = [m.group(1) for ln in region.texts if (m := _PANEL_TEXT.match(ln.text.strip()))]
+    letters = _consecutive(found)
+    if len(letters) < 2:
+        found = [a or b for a, b in _PANEL_IN_CAPTION.findall(caption_text)]
+        letters = _consecutive(found)
+    return letters if len(letters) >= 2 else []
+
+
+def _consecutive(found: list[str]) -> list[str]:
+    """Keep a run a, b, c... from the start of the alphabet, in one case."""
+    for first in ("A", "a"):
+        seen = set(found)
+        run = []
+        ch = first
+        while ch in seen:
+            run.append(ch)
+            ch = chr(ord(ch) + 1)
+        if len(run) >= 2:
+            return run
+    return []

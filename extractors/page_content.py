@@ -1,0 +1,160 @@
+"""What a page holds, as plain values: text lines with their fonts, and graphic elements.
+
+Text comes from ``page.get_text("dict")`` (ligatures expanded); PyMuPDF sometimes splits one
+printed line into several "lines" of a block, so lines of a block that share a baseline are
+joined. Graphics come from ``page.get_bboxlog()``: the cheap list of painted boxes, which covers
+raster images and vector paths alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pymupdf
+
+from extractors.geometry import Box, area, clip, height, width
+
+TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_LIGATURES & ~pymupdf.TEXT_PRESERVE_IMAGES)
+_GRAPHIC_TYPES = ("fill-path", "stroke-path", "fill-image", "fill-imgmask", "fill-shade")
+
+
+@dataclass
+class Span:
+    text: str
+    bbox: Box
+    size: float
+    bold: bool
+    font: str
+
+
+@dataclass
+class Line:
+    text: str
+    bbox: Box
+    size: float
+    bold: bool
+    font: str
+    block: int
+    direction: tuple[float, float]
+    spans: list[Span]
+    # filled in by the region classifier
+    role: str = "other"          # body | margin | caption | figure-text | other
+    in_image: bool = False
+
+    @property
+    def horizontal(self) -> bool:
+        return abs(self.direction[0] - 1.0) < 0.05
+
+
+@dataclass
+class Graphic:
+    bbox: Box
+    kind: str                    # image | path
+    decoration: bool = False
+
+
+@dataclass
+class PageContent:
+    number: int                  # 1-based
+    rect: Box
+    lines: list[Line] = field(default_factory=list)
+    graphics: list[Graphic] = field(default_factory=list)
+    ocr: bool = False
+    ocr_language: str | None = None
+
+
+def _is_bold(span: dict) -> bool:
+    name = span.get("font", "").lower()
+    return bool(span.get("flags", 0) & 16) or any(k in name for k in ("bold", "black", "heavy", "semibold"))
+
+
+def _lines_from_dict(d: dict) -> list[Line]:
+    lines: list[Line] = []
+    for bno, block in enumerate(d.get("blocks", [])):
+        if block.get("type") != 0:
+            continue
+        raw = []
+        for ln in block.get("lines", []):
+            spans = [Span(s["text"], tuple(s["bbox"]), s["size"], _is_bold(s), s.get("font", ""))
+                     for s in ln.get("spans", []) if s.get("text", "").strip()]
+            if spans:
+                raw.append((tuple(ln["bbox"]), tuple(ln.get("dir", (1.0, 0.0))), spans))
+        for bbox, direction, spans in _join_same_baseline(raw):
+            text = _join_spans(spans)
+            chars = sum(len(s.text.strip()) for s in spans) or 1
+            by_size: dict[float, int] = {}
+            for s in spans:  # the size most of the line is set in (superscripts aside)
+                by_size[round(s.size, 1)] = by_size.get(round(s.size, 1), 0) + len(s.text.strip())
+            size = max(by_size, key=by_size.get)
+            bold_chars = sum(len(s.text.strip()) for s in spans if s.bold)
+            main = max(spans, key=lambda s: len(s.text.strip()))
+            lines.append(Line(text=text, bbox=bbox, size=round(size, 2), bold=bold_chars * 2 > chars,
+                              font=main.font, block=bno, direction=direction, spans=spans))
+    return lines
+
+
+def _join_same_baseline(raw):
+    """Merge PyMuPDF lines of one block that sit on the same baseline (word-split lines)."""
+    out: list[list] = []
+    for bbox, direction, spans in raw:
+        if out:
+            pb, pdir, pspans = out[-1]
+            horizontal = abs(direction[0] - 1.0) < 0.05 and pdir == direction
+            overlap = min(pb[3], bbox[3]) - max(pb[1], bbox[1])
+            if horizontal and overlap > 0.5 * min(height(pb), height(bbox)) and bbox[0] >= pb[0]:
+                out[-1] = [(min(pb[0], bbox[0]), min(pb[1], bbox[1]), max(pb[2], bbox[2]), max(pb[3], bbox[3])),
+                           pdir, pspans + spans]
+                continue
+        out.append([bbox, direction, spans])
+    return out
+
+
+def _join_spans(spans: list[Span]) -> str:
+    text = ""
+    prev: Span | None = None
+    for s in spans:
+        if prev is not None and not text.endswith((" ", "\t")) and not s.text.startswith((" ", "\t")):
+            gap = s.bbox[0] - prev.bbox[2]
+            if gap > 0.15 * s.size:
+                text += " "
+        text += s.text
+        prev = s
+    return " ".join(text.split())
+
+
+def _graphics(page: pymupdf.Page, rect: Box) -> list[Graphic]:
+    page_area = area(rect)
+    out: list[Graphic] = []
+    for kind, r in page.get_bboxlog():
+        if kind not in _GRAPHIC_TYPES:
+            continue
+        b = clip(tuple(r), rect) if r else None
+        if b is None:
+            # a hairline rule has zero height: keep it if it lies on the page
+            if r and r[0] < r[2] and rect[1] <= r[1] <= rect[3] and abs(r[3] - r[1]) < 1:
+                b = (max(r[0], rect[0]), r[1], min(r[2], rect[2]), r[3] + 0.5)
+            else:
+                continue
+        if max(width(b), height(b)) < 1.0 or area(b) > 0.85 * page_area:
+            continue
+        out.append(Graphic(bbox=b, kind="image" if "im" in kind else "path"))
+    return out
+
+
+def read_page(page: pymupdf.Page, ocr: str = "auto", language: str = "eng") -> PageContent:
+    """``ocr``: auto (only pages with no text layer that are mostly image), always, never."""
+    rect = tuple(page.rect)
+    d = page.get_text("dict", flags=TEXT_FLAGS)
+    lines = _lines_from_dict(d)
+    graphics = _graphics(page, rect)
+    content = PageContent(number=page.number + 1, rect=rect, lines=lines, graphics=graphics)
+    if ocr == "always" or (ocr == "auto" and needs_ocr(content)):
+        from extractors.ocr import ocr_lines
+        content.lines = ocr_lines(page, language)
+        content.ocr, content.ocr_language = True, language
+    return content
+
+
+def needs_ocr(content: PageContent) -> bool:
+    chars = sum(len(l.text) for l in content.lines)
+    image_area = sum(area(g.bbox) for g in content.graphics if g.kind == "image")
+    return chars < 20 and image_area > 0.5 * area(content.rect)
