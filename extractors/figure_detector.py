@@ -146,9 +146,9 @@ def _region(caption: Caption, page: PageContent, stats: DocStats, direction: str
         return None
     box = union(e.bbox for e in chosen)
     if not table:  # labels and axis text set just outside the painted area
-        near = expand(box, 6)
+        near = expand(box, 10)
         texts = [ln for ln in page.lines if ln.role in ("other", "figure-text") and ln not in caption.lines
-                 and intersection(near, ln.bbox) and area(intersection(near, ln.bbox)) > 0.5 * area(ln.bbox)]
+                 and intersection(near, ln.bbox) and area(intersection(near, ln.bbox)) > 0.3 * area(ln.bbox)]
         box = union([box] + [ln.bbox for ln in texts])
     if area(box) < 150 or (not table and min(box[2] - box[0], height(box)) < 8):
         return None

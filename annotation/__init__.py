@@ -1,0 +1,1 @@
+"""Placeholder package for the annotation stage (see the issues)."""

@@ -1,0 +1,168 @@
+"""The `builder` command line.
+
+Exit codes: 0 all went well; 1 some inputs failed (the others were processed); 2 bad usage.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from builder import __version__
+from builder.workspace import Workspace, WorkspaceError
+
+DEFAULT_WORKSPACE = Path("outputs/default")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="MedBench Builder: medical books and exam PDFs in, reviewed benchmark datasets out.")
+err = Console(stderr=True)
+out = Console()
+
+WorkspaceOpt = typer.Option(DEFAULT_WORKSPACE, "--workspace", "-w", envvar="BUILDER_WORKSPACE",
+                            help="Workspace folder (created if missing).")
+JsonOpt = typer.Option(False, "--json", help="Print a machine-readable summary on stdout.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"builder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    pass
+
+
+def _open_workspace(path: Path, create: bool = True) -> Workspace:
+    try:
+        return Workspace.open(path, create=create)
+    except WorkspaceError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2)
+
+
+@app.command()
+def extract(
+    paths: List[Path] = typer.Argument(..., help="PDF files, or folders to search for PDFs."),
+    workspace: Path = WorkspaceOpt,
+    dpi: int = typer.Option(150, "--dpi", min=36, max=600, help="Resolution of the figure crops."),
+    pages: Optional[str] = typer.Option(None, "--pages", help="Pages to read, e.g. 1-20,25 (default: all)."),
+    ocr: str = typer.Option("auto", "--ocr", help="OCR pages: auto (pages with no text layer), always, never."),
+    lang: str = typer.Option("eng", "--lang", help="Tesseract language(s) for OCR, e.g. eng, por, chi_tra, eng+por."),
+    license: Optional[str] = typer.Option(None, "--license", help="Licence of these documents, recorded on the source."),
+    force: bool = typer.Option(False, "--force", help="Redo documents already extracted."),
+    debug_render: bool = typer.Option(False, "--debug-render",
+                                      help="Write page images with every candidate box drawn (under debug/)."),
+    contact_sheet: bool = typer.Option(True, "--contact-sheet/--no-contact-sheet",
+                                       help="Write reports/contact-sheet.html."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Extract figures, tables, captions and citing paragraphs from books and articles."""
+    from builder import contact_sheet as sheet
+    from builder.pipeline import ExtractOptions, extract_documents
+    from extractors.pdf_document import parse_pages
+
+    if ocr not in ("auto", "always", "never"):
+        raise typer.BadParameter("use auto, always or never", param_hint="--ocr")
+    try:
+        parse_pages(pages, 1)  # validates the syntax only
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--pages")
+    ws = _open_workspace(workspace)
+    options = ExtractOptions(dpi=dpi, pages=pages, ocr=ocr, language=lang, license=license, force=force,
+                             debug_render=debug_render)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = None
+
+        def on_start(path: Path, n_pages: int) -> None:
+            nonlocal task
+            if task is not None:
+                progress.remove_task(task)
+            task = progress.add_task(path.name[:40], total=n_pages or None)
+
+        results = extract_documents(ws, list(paths), options, on_start=on_start,
+                                    on_page=lambda n: progress.advance(task, n))
+    sheet_path = sheet.write(ws) if contact_sheet and any(r.status != "failed" for r in results) else None
+    failed = [r for r in results if r.status == "failed"]
+    for r in results:
+        for w in r.warnings:
+            err.print(f"warning: {w}", highlight=False, markup=False)
+    for r in failed:
+        err.print(f"error: {r.error}", highlight=False, markup=False)
+    if as_json:
+        print(json.dumps({"workspace": str(ws.root), "contact_sheet": sheet_path,
+                          "documents": [asdict(r) for r in results]}, ensure_ascii=False, indent=1))
+    else:
+        table = Table(title=f"builder extract → {ws.root}", title_justify="left")
+        for col in ("document", "status", "pages", "figures", "tables"):
+            table.add_column(col, justify="right" if col in ("pages", "figures", "tables") else "left")
+        for r in results:
+            colour = {"done": "green", "skipped": "cyan", "failed": "red"}[r.status]
+            table.add_row(Path(r.path).name, f"[{colour}]{r.status}[/{colour}]", str(r.pages),
+                          str(r.figures), str(r.tables))
+        out.print(table)
+        if sheet_path:
+            out.print(f"contact sheet: {sheet_path}", highlight=False)
+        if debug_render:
+            out.print(f"debug pages: {ws.path('debug')}", highlight=False)
+    if not results:
+        err.print("error: no PDF files found in the given paths", highlight=False)
+        raise typer.Exit(1)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Summarise a workspace: sources, records per kind, stages done, errors."""
+    ws = _open_workspace(workspace, create=False)
+    s = ws.status()
+    if as_json:
+        print(json.dumps(s, ensure_ascii=False, indent=1))
+        return
+    out.print(f"workspace {s['workspace']}", highlight=False)
+    out.print(f"  sources: {s['sources']} documents, {s['pages']} pages "
+              f"({', '.join(f'{v} {k}' for k, v in s['source_kinds'].items()) or 'none'})")
+    for kind, n in s["records"].items():
+        extra = (" (" + ", ".join(f"{v} {k}s" for k, v in s["figure_kinds"].items()) + ")") if kind == "figure" else ""
+        out.print(f"  {kind} records: {n}{extra}")
+    for stage, info in s["stages"].items():
+        out.print(f"  stage {stage}: {info['documents_done']} documents done "
+                  f"(versions: {', '.join(info['versions'])})", highlight=False)
+    for e in s["errors"]:
+        out.print(f"  [red]failed[/red] {e['stage']}: {e['error']}", highlight=False)
+
+
+@app.command()
+def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w",
+                                        help="Workspace for the demo run."),
+         as_json: bool = JsonOpt) -> None:
+    """Write a small generated medical book and extract it: the embedded default first run."""
+    from builder.demo import make_demo_book
+    pdf = make_demo_book(Path(workspace).parent / "demo-book.pdf" if Path(workspace).name else Path("demo-book.pdf"))
+    if not as_json:
+        out.print(f"demo book written to {pdf}", highlight=False)
+    extract(paths=[pdf], workspace=workspace, dpi=150, pages=None, ocr="never", lang="eng", license="CC0-1.0",
+            force=False, debug_render=False, contact_sheet=True, as_json=as_json)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted: finished documents are kept; rerun the same command to resume", highlight=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Placeholder package for the generators stage (see the issues)."""

@@ -1,0 +1,1 @@
+"""Placeholder package for the taxonomy stage (see the issues)."""
