@@ -30,6 +30,11 @@ WorkspaceOpt = typer.Option(DEFAULT_WORKSPACE, "--workspace", "-w", envvar="BUIL
 JsonOpt = typer.Option(False, "--json", help="Print a machine-readable summary on stdout.")
 
 
+def say(message: str) -> None:
+    """One diagnostic line on stderr, never wrapped (scripts grep these)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"builder {__version__}")
@@ -46,7 +51,7 @@ def _open_workspace(path: Path, create: bool = True) -> Workspace:
     try:
         return Workspace.open(path, create=create)
     except WorkspaceError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        say(f"error: {exc}")
         raise typer.Exit(2)
 
 
@@ -96,9 +101,9 @@ def extract(
     failed = [r for r in results if r.status == "failed"]
     for r in results:
         for w in r.warnings:
-            err.print(f"warning: {w}", highlight=False, markup=False)
+            say(f"warning: {w}")
     for r in failed:
-        err.print(f"error: {r.error}", highlight=False, markup=False)
+        say(f"error: {r.error}")
     if as_json:
         print(json.dumps({"workspace": str(ws.root), "contact_sheet": sheet_path,
                           "documents": [asdict(r) for r in results]}, ensure_ascii=False, indent=1))
@@ -116,7 +121,7 @@ def extract(
         if debug_render:
             out.print(f"debug pages: {ws.path('debug')}", highlight=False)
     if not results:
-        err.print("error: no PDF files found in the given paths", highlight=False)
+        say("error: no PDF files found in the given paths")
         raise typer.Exit(1)
     if failed:
         raise typer.Exit(1)
@@ -157,10 +162,13 @@ def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w
 
 
 def main() -> None:
+    import pymupdf
+    pymupdf.TOOLS.mupdf_display_errors(False)  # our own messages name the file and the reason
+    pymupdf.TOOLS.mupdf_display_warnings(False)
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted: finished documents are kept; rerun the same command to resume", highlight=False)
+        say("interrupted: finished documents are kept; rerun the same command to resume")
         sys.exit(130)
 
 

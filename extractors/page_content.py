@@ -121,10 +121,10 @@ def _join_spans(spans: list[Span]) -> str:
     return " ".join(text.split())
 
 
-def _graphics(page: pymupdf.Page, rect: Box) -> list[Graphic]:
+def _graphics(log: list, rect: Box) -> list[Graphic]:
     page_area = area(rect)
     out: list[Graphic] = []
-    for kind, r in page.get_bboxlog():
+    for kind, r in log:
         if kind not in _GRAPHIC_TYPES:
             continue
         b = clip(tuple(r), rect) if r else None
@@ -145,16 +145,18 @@ def read_page(page: pymupdf.Page, ocr: str = "auto", language: str = "eng") -> P
     rect = tuple(page.rect)
     d = page.get_text("dict", flags=TEXT_FLAGS)
     lines = _lines_from_dict(d)
-    graphics = _graphics(page, rect)
-    content = PageContent(number=page.number + 1, rect=rect, lines=lines, graphics=graphics)
-    if ocr == "always" or (ocr == "auto" and needs_ocr(content)):
+    log = page.get_bboxlog()
+    content = PageContent(number=page.number + 1, rect=rect, lines=lines, graphics=_graphics(log, rect))
+    if ocr == "always" or (ocr == "auto" and needs_ocr(lines, log, rect)):
         from extractors.ocr import ocr_lines
         content.lines = ocr_lines(page, language)
         content.ocr, content.ocr_language = True, language
     return content
 
 
-def needs_ocr(content: PageContent) -> bool:
-    chars = sum(len(l.text) for l in content.lines)
-    image_area = sum(area(g.bbox) for g in content.graphics if g.kind == "image")
-    return chars < 20 and image_area > 0.5 * area(content.rect)
+def needs_ocr(lines: list[Line], log: list, rect: Box) -> bool:
+    """A scanned page: (almost) no text layer, and images cover most of it."""
+    if sum(len(l.text) for l in lines) >= 20:
+        return False
+    covered = sum(area(clip(tuple(r), rect) or (0, 0, 0, 0)) for kind, r in log if "image" in kind)
+    return covered > 0.5 * area(rect)
