@@ -115,7 +115,7 @@ def extract_one(ws: Workspace, path: Path, options: ExtractOptions,
                             size_bytes=path.stat().st_size)
             records = []
             for fig, png, w, h in book.render_figures(path, result.figures, options.dpi):
-                fid = figure_id(sha, fig.page, fig.kind, fig.number)
+                fid = figure_id(sha, fig.page, fig.kind, fig.id_part)
                 rel = out.put_image(f"{fid}.png", png)
                 records.append(to_record(fig, fid, sha, result,
                                          ImageRef(rel, options.dpi, w, h, hashlib.sha256(png).hexdigest())))

@@ -31,7 +31,13 @@ class ExtractedFigure:
     caption_position: str
     panel_labels: list[str]
     citing: list[Paragraph]
+    family: str = ""
     caption_continued_on: list[int] = field(default_factory=list)
+
+    @property
+    def id_part(self) -> str:
+        """Number, prefixed by the word family where it is not the kind's own ('scheme-S1')."""
+        return self.number if self.family in ("", self.kind) else f"{self.family}-{self.number}"
 
     @property
     def cited_on_pages(self) -> list[int]:
@@ -95,13 +101,24 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
     mark_decorations(contents)
     for c in contents:
         classify_lines(c, stats)
-    starts, markers = find_caption_starts(contents, stats)
+    groups, markers = find_caption_starts(contents, stats)
     by_number = {c.number: c for c in contents}
-    captions = [build_caption(s, by_number[s.page]) for s in starts]
+    captions, candidates = [], []
+    for group in groups:
+        for start in group:  # the best-scored candidate that describes a graphic region
+            page = by_number[start.page]
+            roles = {id(ln): ln.role for ln in page.lines}
+            cap = build_caption(start, page)
+            cands = candidate_regions(cap, page, stats)
+            if cands or start is group[-1]:
+                captions.append(cap)
+                candidates.append(cands)
+                break
+            for ln in page.lines:  # not this one: give its lines back to the text
+                ln.role = roles[id(ln)]
     attach_continuations(captions, markers, by_number)
-    candidates = [candidate_regions(cap, by_number[cap.page], stats) for cap in captions]
     regions = choose_regions(captions, candidates)
-    citing = find_citing(contents, {(c.kind, c.start.label.number) for c in captions})
+    citing = find_citing(contents, {c.start.label.key for c in captions})
     figures = []
     regions_by_page: dict[int, list] = {}
     for cap, region in zip(captions, regions):
@@ -112,7 +129,7 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
             kind=label.kind, label=label.printed, number=label.number, page=cap.page,
             caption_text=cap.text, caption_bbox=cap.bbox, figure_bbox=region.bbox,
             caption_position=region.caption_position, panel_labels=panel_labels(region, cap.text),
-            citing=citing.get((label.kind, label.number), []), caption_continued_on=cap.continued_on))
+            citing=citing.get(label.key, []), family=label.key[0], caption_continued_on=cap.continued_on))
         regions_by_page.setdefault(cap.page, []).append((label.printed, region.bbox))
     return figures, regions_by_page
 

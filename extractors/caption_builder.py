@@ -78,9 +78,9 @@ def build_caption(start: CaptionStart, page: PageContent) -> Caption:
 def attach_continuations(captions: list[Caption], markers: list[ContinuationMarker],
                          pages: dict[int, PageContent]) -> None:
     """Legends split across pages ('Figure 2 continued on next page' / 'Figure 2 continued')."""
-    by_label = {(c.kind, c.start.label.number): c for c in captions}
+    by_label = {c.start.label.key: c for c in captions}
     for m in markers:
-        cap = by_label.get((m.label.kind, m.label.number))
+        cap = by_label.get(m.label.key)
         page = pages.get(m.page)
         if cap is None or page is None or m.page < cap.page:
             continue

@@ -70,7 +70,8 @@ def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocSt
 
 
 def find_caption_starts(pages: list[PageContent], stats: DocStats
-                        ) -> tuple[list[CaptionStart], list[ContinuationMarker]]:
+                        ) -> tuple[list[list[CaptionStart]], list[ContinuationMarker]]:
+    """Candidates grouped per label, best first; the figure detector takes the first that has a region."""
     candidates: list[CaptionStart] = []
     markers: list[ContinuationMarker] = []
     for page in pages:
@@ -88,10 +89,9 @@ def find_caption_starts(pages: list[PageContent], stats: DocStats
             score = score_candidate(line, label, first_in_block, stats)
             if score is not None and score >= 2:
                 candidates.append(CaptionStart(page.number, line, label, score))
-    best: dict[tuple[str, str], CaptionStart] = {}
+    groups: dict[tuple[str, str], list[CaptionStart]] = {}
     for c in candidates:
-        key = (c.label.kind, c.label.number)
-        if key not in best or c.score > best[key].score:
-            best[key] = c
-    chosen = sorted(best.values(), key=lambda c: (c.page, c.line.bbox[1], c.line.bbox[0]))
-    return chosen, markers
+        groups.setdefault(c.label.key, []).append(c)
+    ordered = [sorted(g, key=lambda c: -c.score) for g in groups.values()]  # stable: page order on ties
+    ordered.sort(key=lambda g: (g[0].page, g[0].line.bbox[1], g[0].line.bbox[0]))
+    return ordered, markers

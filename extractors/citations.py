@@ -31,12 +31,12 @@ def paragraphs(page: PageContent) -> list[Paragraph]:
 
 
 def find_citing(pages: list[PageContent], keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[Paragraph]]:
-    """For each (kind, number) in ``keys``, the paragraphs that cite it, in page order."""
+    """For each label key (word family, number) in ``keys``, the paragraphs that cite it, in page order."""
     found: dict[tuple[str, str], list[Paragraph]] = {k: [] for k in keys}
     for page in pages:
         for para in paragraphs(page):
-            for kind, number, _, _ in citations_in(para.text):
-                key = (kind, number)
+            for family, number, _, _ in citations_in(para.text):
+                key = (family, number)
                 if key in found and (not found[key] or found[key][-1] is not para):
                     found[key].append(para)
     return found

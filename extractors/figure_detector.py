@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from extractors.caption_builder import Caption
-from extractors.geometry import Box, area, expand, height, intersection, union, x_overlap, y_overlap
+from extractors.geometry import Box, area, contains, expand, height, intersection, union, x_overlap, y_overlap
 from extractors.page_content import Graphic, Line, PageContent
 from extractors.region_classifier import DocStats, is_heading
 
@@ -54,6 +54,12 @@ def _blockers(page: PageContent, stats: DocStats, caption: Caption) -> list[Box]
     return out
 
 
+def _stops(page: PageContent, stats: DocStats, caption: Caption) -> list[Box]:
+    """What even a ruled table does not extend past: other captions, headings, the page margin."""
+    return [ln.bbox for ln in page.lines if ln not in caption.lines
+            and (ln.role in ("margin", "caption") or is_heading(ln, stats))]
+
+
 def _elements(page: PageContent, caption: Caption, with_text: bool) -> list[_Element]:
     cap = caption.bbox
     out = [_Element(g.bbox, graphic=g) for g in page.graphics
@@ -70,42 +76,89 @@ def _covers_only_caption(g: Box, cap: Box) -> bool:
     return inter is not None and area(inter) > 0.6 * area(g)
 
 
+def _hits_blocker(box: Box, blockers: list[Box]) -> bool:
+    for b in blockers:
+        inter = intersection(box, b)
+        if inter is not None and area(inter) > 0.25 * area(b):
+            return True
+    return False
+
+
 def _grow_vertical(cap: Box, direction: str, elements: list[_Element], blockers: list[Box],
                    page: PageContent, first_gap: float, gap: float) -> list[_Element]:
-    span = (cap[0], cap[2])
+    """Greedy growth away from the caption; the region never swallows a blocker (running text)."""
+    up = direction == "up"
+    if up:
+        cands = sorted((e for e in elements if e.bbox[3] <= cap[1] + 3), key=lambda e: -e.bbox[3])
+    else:
+        cands = sorted((e for e in elements if e.bbox[1] >= cap[3] - 3), key=lambda e: e.bbox[1])
     chosen: list[_Element] = []
-    for _ in range(3):
-        span_box = (span[0], 0, span[1], 1)
-        if direction == "up":
-            limit = max([b[3] for b in blockers if b[3] <= cap[1] + 1 and x_overlap(b, span_box) > 2],
-                        default=page.rect[1])
-            cands = [e for e in elements if e.bbox[3] <= cap[1] + 3 and e.bbox[1] >= limit - 1
-                     and x_overlap(e.bbox, span_box) > 0]
-            cands.sort(key=lambda e: -e.bbox[3])
-            edge = cap[1]
-        else:
-            limit = min([b[1] for b in blockers if b[1] >= cap[3] - 1 and x_overlap(b, span_box) > 2],
-                        default=page.rect[3])
-            cands = [e for e in elements if e.bbox[1] >= cap[3] - 3 and e.bbox[3] <= limit + 1
-                     and x_overlap(e.bbox, span_box) > 0]
-            cands.sort(key=lambda e: e.bbox[1])
-            edge = cap[3]
-        new: list[_Element] = []
-        for e in cands:
-            distance = (edge - e.bbox[3]) if direction == "up" else (e.bbox[1] - edge)
-            if distance > (first_gap if not new else gap):
-                break
-            new.append(e)
-            edge = min(edge, e.bbox[1]) if direction == "up" else max(edge, e.bbox[3])
-        region = union(e.bbox for e in new)
-        if region is None:
-            return []
-        chosen = new
-        wider = (min(cap[0], region[0]), max(cap[2], region[2]))
-        if wider == span:
+    region: Box | None = None
+    edge = cap[1] if up else cap[3]
+    for e in cands:
+        distance = (edge - e.bbox[3]) if up else (e.bbox[1] - edge)
+        if distance > (first_gap if region is None else gap):
             break
-        span = wider
+        span = (min(cap[0], region[0]), 0, max(cap[2], region[2]), 1) if region else (cap[0], 0, cap[2], 1)
+        if x_overlap(e.bbox, span) <= 0:
+            continue
+        tentative = union([region, e.bbox]) if region else e.bbox
+        reach = union([tentative, (tentative[0], edge, tentative[2], edge)])  # and the gap to the caption
+        if _hits_blocker(reach, blockers):
+            continue
+        chosen.append(e)
+        region = tentative
+        edge = min(edge, e.bbox[1]) if up else max(edge, e.bbox[3])
     return chosen
+
+
+def _rows(elements: list[_Element]) -> list[Box]:
+    """Graphics side by side at one height (the cells of a shaded row) merged into one box."""
+    rows: list[Box] = []
+    for e in sorted((e for e in elements if e.graphic is not None), key=lambda e: (e.bbox[1], e.bbox[0])):
+        b = e.bbox
+        for i, r in enumerate(rows):
+            if abs(r[1] - b[1]) <= 1.5 and abs(r[3] - b[3]) <= 1.5 and b[0] <= r[2] + 2:
+                rows[i] = union([r, b])
+                break
+        else:
+            rows.append(b)
+    return rows
+
+
+def _grow_table_rules(cap: Box, direction: str, elements: list[_Element], stops: list[Box],
+                      first_gap: float) -> Box | None:
+    """A table spans from its first rule to the last rule or shaded row of the same width.
+
+    Cells may hold paragraphs that look like running text; the rules do not lie about the extent.
+    Growth stops at another caption, a heading or the page margin.
+    """
+    up = direction == "up"
+    rows = [r for r in _rows(elements) if (r[3] <= cap[1] + 3 if up else r[1] >= cap[3] - 3)]
+    rows.sort(key=lambda r: -r[3] if up else r[1])
+    if not rows:
+        return None
+    anchor = rows[0]
+    distance = (cap[1] - anchor[3]) if up else (anchor[1] - cap[3])
+    if distance > first_gap or anchor[2] - anchor[0] < max(100, 0.5 * (cap[2] - cap[0])):
+        return None
+    tx0, tx1 = anchor[0], anchor[2]
+    span = (tx0, 0, tx1, 1)
+    if up:
+        stop = max([b[3] for b in stops if b[3] <= anchor[1] + 1 and x_overlap(b, span) > 2], default=-1e9)
+    else:
+        stop = min([b[1] for b in stops if b[1] >= anchor[3] - 1 and x_overlap(b, span) > 2], default=1e9)
+    last = anchor
+    aligned = 1
+    for r in rows[1:]:
+        if (r[1] < stop) if up else (r[3] > stop):
+            break
+        if abs(r[0] - tx0) <= 4 and abs(r[2] - tx1) <= 4:
+            last = r
+            aligned += 1
+    if aligned < 2:
+        return None
+    return union([anchor, last])
 
 
 def _grow_side(cap: Box, direction: str, elements: list[_Element], max_gap: float) -> list[_Element]:
@@ -138,6 +191,11 @@ def _region(caption: Caption, page: PageContent, stats: DocStats, direction: str
     gap = 2.5 * stats.body_size + 10
     if direction in ("up", "down"):
         chosen = _grow_vertical(caption.bbox, direction, elements, blockers, page, first_gap, gap)
+        if table:
+            ruled = _grow_table_rules(caption.bbox, direction, elements, _stops(page, stats, caption), first_gap)
+            grown = union(e.bbox for e in chosen)
+            if ruled is not None and (grown is None or height(ruled) > height(grown)):
+                chosen = [e for e in elements if contains(ruled, e.bbox, tol=2)]
     else:
         chosen = _grow_side(caption.bbox, direction, elements, 4 * stats.body_size + 20)
     graphics = [e.graphic for e in chosen if e.graphic is not None]

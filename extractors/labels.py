@@ -36,6 +36,21 @@ LABEL_RE = re.compile(
 _CONTROL = re.compile(r"^[\x00-\x1f\s]+")
 
 
+# Word families: "Fig." and "Figure" name one series; "Scheme S1" and "Figure S1", or "Quadro 1" and
+# "Tabela 1", are different objects that share a kind and a number.
+_FAMILY = {"figs": "figure", "figures": "figure", "fig": "figure", "figura": "figure", "figuras": "figure",
+           "figur": "figure", "figuur": "figure", "abbildung": "figure", "abb": "figure", "imagen": "figure",
+           "imagem": "figure", "图": "figure", "圖": "figure", "tables": "table", "tabela": "table",
+           "tabelas": "table", "tabla": "table", "tablas": "table", "tab": "table", "tabelle": "table",
+           "tableau": "table", "tabella": "table", "表": "table", "quadros": "quadro", "gráficos": "gráfico",
+           "grafico": "gráfico", "esquema": "scheme", "ilustração": "illustration"}
+
+
+def word_family(word: str) -> str:
+    w = word.rstrip(".").lower()
+    return _FAMILY.get(w, w)
+
+
 @dataclass(frozen=True)
 class Label:
     kind: str          # figure | table
@@ -43,6 +58,11 @@ class Label:
     number: str        # normalised, e.g. "3.2"
     printed: str       # e.g. "Fig. 3.2"
     end: int           # offset just past the number in the matched text
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity within a document: word family and number ("Fig. 2" is "Figure 2")."""
+        return word_family(self.word), self.number
 
 
 def word_kind(word: str) -> str | None:
@@ -104,15 +124,15 @@ def _expand_range(a: str, b: str) -> list[str]:
 
 
 def citations_in(text: str) -> list[tuple[str, str, int, int]]:
-    """(kind, number, start, end) for every figure/table reference in running text.
+    """(family, number, start, end) for every figure/table reference in running text.
 
     Lists and ranges expand: "Figs. 2–4" gives 2, 3 and 4; panel letters go: "Fig. 1-A" gives 1.
     """
     out: list[tuple[str, str, int, int]] = []
     for m in CITATION_RE.finditer(text):
-        kind = word_kind(m.group("word"))
-        if kind is None:
+        if word_kind(m.group("word")) is None:
             continue
+        family = word_family(m.group("word"))
         nums_text = m.group("nums")
         plural = m.group("word").rstrip(".").lower().endswith("s") and m.group("word").lower() != "abs"
         if plural:  # "Figs. 2-4" is a range, where "Fig. 3-2" is chapter 3, figure 2
@@ -128,5 +148,5 @@ def citations_in(text: str) -> list[tuple[str, str, int, int]]:
                     continue
             numbers.append(parent_number(tok))
         for n in dict.fromkeys(numbers):
-            out.append((kind, n, m.start(), m.end()))
+            out.append((family, n, m.start(), m.end()))
     return out

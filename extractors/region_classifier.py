@@ -57,9 +57,15 @@ def _key(b: Box) -> tuple:
 
 
 def classify_lines(page: PageContent, stats: DocStats) -> None:
-    images = [g.bbox for g in page.graphics if g.kind == "image" and not g.decoration and area(g.bbox) > 400]
     top, bottom = page.rect[1], page.rect[3]
     margin_band = 0.075 * (bottom - top)
+    edge = 0.08 * (bottom - top)
+    for g in page.graphics:  # running-footer bands and header rules
+        h = max(g.bbox[3] - g.bbox[1], 1e-6)
+        in_band = max(0.0, min(g.bbox[3], top + edge) - g.bbox[1]) + max(0.0, g.bbox[3] - max(g.bbox[1], bottom - edge))
+        if in_band >= 0.8 * h:
+            g.decoration = True
+    images = [g.bbox for g in page.graphics if g.kind == "image" and not g.decoration and area(g.bbox) > 400]
     tol = max(0.3, 0.04 * stats.body_size)
     for ln in page.lines:
         ln.in_image = any(inside(center(ln.bbox), b) for b in images)

@@ -36,6 +36,7 @@ def test_not_labels(text):
     ("see Figures 3 and 4", [("figure", "3"), ("figure", "4")]),
     ("Figura 1.2 mostra", [("figure", "1.2")]),
     ("如图3-1所示", [("figure", "3-1")]),
+    ("Scheme S1 and Quadro 2", [("scheme", "S1"), ("quadro", "2")]),
     ("(figure 2(b))", [("figure", "2")]),
     ("Fig 1N", [("figure", "1")]),
     ("Tables 1 and 2", [("table", "1"), ("table", "2")]),
