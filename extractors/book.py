@@ -11,6 +11,7 @@ from extractors.citations import Paragraph, find_citing
 from extractors.figure_detector import candidate_regions, choose_regions, panel_labels
 from extractors.figure_renderer import render_png
 from extractors.geometry import Box
+from extractors.ocr import OcrUnavailable
 from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.region_classifier import classify_lines, document_stats, mark_decorations
@@ -56,19 +57,38 @@ class BookExtraction:
     title: str | None
 
 
+SCANNED_SHARE = 0.5
+
+
 def read_pages(doc, path, page_numbers: list[int], ocr: str, language: str,
                progress: Callable[[int], None] | None, warnings: list[str]) -> list[PageContent]:
+    """``ocr``: always; never; auto = OCR the image-only pages of a document that is mostly scanned.
+
+    A born-digital book with a few picture-only pages (slides that are screenshots) keeps them as
+    pictures: text inside them is part of the picture, not captions or body text.
+    """
     pages = []
     for n in page_numbers:
-        try:
-            pages.append(read_page(doc[n - 1], ocr=ocr, language=language))
-        except Exception as exc:  # one bad page must not sink the book
-            if exc.__class__.__name__ == "OcrUnavailable":
-                raise PdfError(path, str(exc), page=n) from exc
-            warnings.append(str(PdfError(path, f"unreadable page skipped ({exc})", page=n)))
+        content = _read(doc, path, n, ocr == "always", language, warnings)
+        if content is not None:
+            pages.append(content)
         if progress:
             progress(1)
+    scanned = [i for i, c in enumerate(pages) if c.scanned]
+    if ocr == "auto" and pages and len(scanned) >= SCANNED_SHARE * len(pages):
+        for i in scanned:
+            pages[i] = _read(doc, path, pages[i].number, True, language, warnings) or pages[i]
     return pages
+
+
+def _read(doc, path, n: int, ocr: bool, language: str, warnings: list[str]) -> PageContent | None:
+    try:
+        return read_page(doc[n - 1], ocr=ocr, language=language)
+    except OcrUnavailable as exc:
+        raise PdfError(path, str(exc), page=n) from exc
+    except Exception as exc:  # one bad page must not sink the book
+        warnings.append(str(PdfError(path, f"unreadable page skipped ({exc})", page=n)))
+        return None
 
 
 def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "auto", language: str = "eng",

@@ -186,7 +186,7 @@ def _grow_side(cap: Box, direction: str, elements: list[_Element], max_gap: floa
 def _region(caption: Caption, page: PageContent, stats: DocStats, direction: str) -> Region | None:
     table = caption.kind == "table"
     blockers = _blockers(page, stats, caption)
-    elements = _elements(page, caption, with_text=table)
+    elements = _elements(page, caption, with_text=True)
     first_gap = 3 * stats.body_size + 12
     gap = 2.5 * stats.body_size + 10
     if direction in ("up", "down"):
@@ -213,7 +213,22 @@ def _region(caption: Caption, page: PageContent, stats: DocStats, direction: str
     return Region(bbox=box, direction=direction, graphics=graphics, texts=texts)
 
 
+def _enclosing(caption: Caption, page: PageContent) -> Region | None:
+    """A caption printed inside its own picture frame (a map with its title on it)."""
+    cap = caption.bbox
+    holders = [g for g in page.graphics if not g.decoration and g.kind == "image" and contains(g.bbox, cap, tol=1)
+               and area(g.bbox) > 4 * area(cap)]
+    if not holders:
+        return None
+    g = max(holders, key=lambda g: area(g.bbox))
+    direction = "down" if (cap[1] + cap[3]) / 2 < (g.bbox[1] + g.bbox[3]) / 2 else "up"
+    return Region(bbox=g.bbox, direction=direction, graphics=[g])
+
+
 def candidate_regions(caption: Caption, page: PageContent, stats: DocStats) -> dict[str, Region]:
+    inside = _enclosing(caption, page)
+    if inside is not None:
+        return {inside.direction: inside}
     out = {}
     for direction in ("up", "down"):
         r = _region(caption, page, stats, direction)

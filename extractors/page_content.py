@@ -60,6 +60,7 @@ class PageContent:
     graphics: list[Graphic] = field(default_factory=list)
     ocr: bool = False
     ocr_language: str | None = None
+    scanned: bool = False        # no text layer, mostly image: OCR would be needed
 
 
 def _is_bold(span: dict) -> bool:
@@ -140,14 +141,15 @@ def _graphics(log: list, rect: Box) -> list[Graphic]:
     return out
 
 
-def read_page(page: pymupdf.Page, ocr: str = "auto", language: str = "eng") -> PageContent:
-    """``ocr``: auto (only pages with no text layer that are mostly image), always, never."""
+def read_page(page: pymupdf.Page, ocr: bool = False, language: str = "eng") -> PageContent:
+    """``ocr``: run Tesseract on this page if it has no usable text layer (or always, with ``force``)."""
     rect = tuple(page.rect)
     d = page.get_text("dict", flags=TEXT_FLAGS)
     lines = _lines_from_dict(d)
     log = page.get_bboxlog()
-    content = PageContent(number=page.number + 1, rect=rect, lines=lines, graphics=_graphics(log, rect))
-    if ocr == "always" or (ocr == "auto" and needs_ocr(lines, log, rect)):
+    content = PageContent(number=page.number + 1, rect=rect, lines=lines, graphics=_graphics(log, rect),
+                          scanned=needs_ocr(lines, log, rect))
+    if ocr:
         from extractors.ocr import ocr_lines
         content.lines = ocr_lines(page, language)
         content.ocr, content.ocr_language = True, language

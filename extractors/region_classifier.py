@@ -79,6 +79,11 @@ def classify_lines(page: PageContent, stats: DocStats) -> None:
             ln.role = "body"
         else:
             ln.role = "other"
+    body_blocks = Counter(ln.block for ln in page.lines if ln.role == "body")
+    for ln in page.lines:  # the short last line of a paragraph is running text too
+        if (ln.role == "other" and body_blocks[ln.block] >= 2 and abs(ln.size - stats.body_size) <= tol
+                and ln.horizontal):
+            ln.role = "body"
 
 
 def _looks_tabular(ln) -> bool:
