@@ -1,7 +1,7 @@
 """Figures, tables, captions and citing paragraphs from a book or article: the stages in order."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -14,6 +14,7 @@ from extractors.geometry import Box
 from extractors.ocr import OcrUnavailable
 from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
+from extractors.rotation import DOWN, UP, frame_of, rotated_view
 from extractors.region_classifier import classify_lines, document_stats, mark_decorations
 
 EXTRACTOR = "book-figures"
@@ -33,6 +34,7 @@ class ExtractedFigure:
     panel_labels: list[str]
     citing: list[Paragraph]
     family: str = ""
+    rotation: int = 0            # degrees to turn the crop so that it reads upright
     caption_continued_on: list[int] = field(default_factory=list)
 
     @property
@@ -123,34 +125,50 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
         classify_lines(c, stats)
     groups, markers = find_caption_starts(contents, stats)
     by_number = {c.number: c for c in contents}
-    captions, candidates = [], []
+    views: dict[tuple, tuple] = {}
+    captions, candidates, backs = [], [], []
     for group in groups:
-        for start in group:  # the best-scored candidate that describes a graphic region
+        for i, start in enumerate(group):  # the best-scored candidate that describes a graphic region
             page = by_number[start.page]
-            roles = {id(ln): ln.role for ln in page.lines}
-            cap = build_caption(start, page)
-            cands = candidate_regions(cap, page, stats)
-            if cands or start is group[-1]:
+            frame = frame_of(start.line.direction)
+            if frame is None:
+                view, back = page, None
+            else:  # a sideways caption: work in its reading frame
+                if (page.number, frame) not in views:
+                    views[(page.number, frame)] = rotated_view(page, frame)
+                view, turned, back = views[(page.number, frame)]
+                start = replace(start, line=turned[page.lines.index(start.line)])
+            roles = {id(ln): ln.role for ln in view.lines}
+            cap = build_caption(start, view)
+            cands = candidate_regions(cap, view, stats)
+            if cands or i == len(group) - 1:
                 captions.append(cap)
                 candidates.append(cands)
+                backs.append((back, frame))
+                if frame is not None:
+                    for orig, turned_line in zip(page.lines, view.lines):
+                        if turned_line.role == "caption":
+                            orig.role = "caption"
                 break
-            for ln in page.lines:  # not this one: give its lines back to the text
+            for ln in view.lines:  # not this one: give its lines back to the text
                 ln.role = roles[id(ln)]
     attach_continuations(captions, markers, by_number)
     regions = choose_regions(captions, candidates)
     citing = find_citing(contents, {c.start.label.key for c in captions})
     figures = []
     regions_by_page: dict[int, list] = {}
-    for cap, region in zip(captions, regions):
+    for cap, region, (back, frame) in zip(captions, regions, backs):
         if region is None:
             continue
         label = cap.start.label
+        cap_box, fig_box = (cap.bbox, region.bbox) if back is None else (back(cap.bbox), back(region.bbox))
         figures.append(ExtractedFigure(
             kind=label.kind, label=label.printed, number=label.number, page=cap.page,
-            caption_text=cap.text, caption_bbox=cap.bbox, figure_bbox=region.bbox,
+            caption_text=cap.text, caption_bbox=cap_box, figure_bbox=fig_box,
             caption_position=region.caption_position, panel_labels=panel_labels(region, cap.text),
-            citing=citing.get(label.key, []), family=label.key[0], caption_continued_on=cap.continued_on))
-        regions_by_page.setdefault(cap.page, []).append((label.printed, region.bbox))
+            citing=citing.get(label.key, []), family=label.key[0], caption_continued_on=cap.continued_on,
+            rotation={None: 0, UP: 90, DOWN: 270}[frame]))
+        regions_by_page.setdefault(cap.page, []).append((label.printed, fig_box))
     return figures, regions_by_page
 
 
@@ -159,7 +177,7 @@ def render_figures(path: str | Path, figures: list[ExtractedFigure], dpi: int
     doc = open_pdf(path)
     try:
         for fig in figures:
-            png, w, h = render_png(doc[fig.page - 1], fig.figure_bbox, dpi)
+            png, w, h = render_png(doc[fig.page - 1], fig.figure_bbox, dpi, fig.rotation)
             yield fig, png, w, h
     finally:
         doc.close()

@@ -87,7 +87,8 @@ def find_caption_starts(pages: list[PageContent], stats: DocStats
                 markers.append(ContinuationMarker(page.number, line, label, rest))
                 continue
             score = score_candidate(line, label, first_in_block, stats)
-            if score is not None and score >= 2:
+            # OCR text has no fonts to go by: a label that opens a block is evidence enough
+            if score is not None and score >= (1 if page.ocr and first_in_block else 2):
                 candidates.append(CaptionStart(page.number, line, label, score))
     groups: dict[tuple[str, str], list[CaptionStart]] = {}
     for c in candidates:

@@ -151,7 +151,9 @@ def read_page(page: pymupdf.Page, ocr: bool = False, language: str = "eng") -> P
                           scanned=needs_ocr(lines, log, rect))
     if ocr:
         from extractors.ocr import ocr_lines
+        from extractors.raster_graphics import raster_graphics
         content.lines = ocr_lines(page, language)
+        content.graphics += raster_graphics(page, content.lines)
         content.ocr, content.ocr_language = True, language
     return content
 

@@ -1,0 +1,48 @@
+"""OCR of scanned pages through the real Tesseract (installed by scripts/install-system-deps.sh)."""
+import io
+import shutil
+
+import pymupdf
+import pytest
+
+from extractors.book import extract_book
+
+from conftest import corpus_file
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None and not __import__("os").environ.get("CI"),
+                                reason="Tesseract not installed (scripts/install-system-deps.sh)")
+
+
+def test_scanned_page_is_read_by_ocr():
+    result = extract_book(corpus_file("scan_cermine_timeout_simple_nonmedical.pdf"), language="eng")
+    assert result.ocr_pages == [1]
+
+
+def _scanned_copy(src, dst, dpi=150):
+    """Each page of ``src`` turned into a picture: a scan with no text layer."""
+    out = pymupdf.open()
+    with pymupdf.open(src) as doc:
+        for page in doc:
+            pix = page.get_pixmap(dpi=dpi)
+            new = out.new_page(width=page.rect.width, height=page.rect.height)
+            new.insert_image(new.rect, stream=pix.tobytes("png"))
+    out.save(dst)
+    return dst
+
+
+def test_scanned_book_gets_captions_and_citations_from_ocr(tmp_path, demo_pdf):
+    scan = _scanned_copy(demo_pdf, tmp_path / "scan.pdf")
+    result = extract_book(scan, language="eng")
+    assert result.ocr_pages == [1, 2, 3]
+    labels = {f.label for f in result.figures}
+    assert {"Figure 1.1", "Figure 1.2"} <= labels
+    fig = next(f for f in result.figures if f.label == "Figure 1.1")
+    assert "radiograph" in fig.caption_text.lower()
+    assert 1 in fig.cited_on_pages
+
+
+def test_missing_language_data_is_a_clear_error(tmp_path, demo_pdf):
+    from extractors.pdf_document import PdfError
+    scan = _scanned_copy(demo_pdf, tmp_path / "scan.pdf")
+    with pytest.raises(PdfError, match="no language data for xyz"):
+        extract_book(scan, language="xyz")
