@@ -35,21 +35,12 @@ class ContinuationMarker:
     rest: str
 
 
-def _label_span_bold(line: Line, label: Label) -> bool:
-    consumed = 0
-    for span in line.spans:
-        if span.text.strip():
-            return span.bold
-        consumed += len(span.text)
-    return line.bold
-
-
 def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocStats) -> float | None:
     rest = line.text[label.end:]
     if _REJECT_NEXT.match(rest):
         return None
     stripped = rest.strip()
-    label_bold = _label_span_bold(line, label)
+    label_bold = line.first_bold
     if stripped and stripped[0].isascii() and stripped[0].islower() and not label_bold:
         return None
     score = 0.0

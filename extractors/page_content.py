@@ -17,7 +17,7 @@ TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_LIGATURES & ~pymup
 _GRAPHIC_TYPES = ("fill-path", "stroke-path", "fill-image", "fill-imgmask", "fill-shade")
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     text: str
     bbox: Box
@@ -26,8 +26,9 @@ class Span:
     font: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
+    """One printed line. Spans are read once and summed up here, so a long book stays small in memory."""
     text: str
     bbox: Box
     size: float
@@ -35,7 +36,8 @@ class Line:
     font: str
     block: int
     direction: tuple[float, float]
-    spans: list[Span]
+    first_bold: bool = False     # the first word (a caption label, say) is bold
+    wide_gaps: int = 0           # gaps wider than 2.5 em between spans: table cells on one line
     # filled in by the region classifier
     role: str = "other"          # body | margin | caption | figure-text | other
     in_image: bool = False
@@ -45,7 +47,7 @@ class Line:
         return abs(self.direction[0] - 1.0) < 0.05
 
 
-@dataclass
+@dataclass(slots=True)
 class Graphic:
     bbox: Box
     kind: str                    # image | path
@@ -88,8 +90,10 @@ def _lines_from_dict(d: dict) -> list[Line]:
             size = max(by_size, key=by_size.get)
             bold_chars = sum(len(s.text.strip()) for s in spans if s.bold)
             main = max(spans, key=lambda s: len(s.text.strip()))
+            gaps = [b.bbox[0] - a.bbox[2] for a, b in zip(spans, spans[1:])]
             lines.append(Line(text=text, bbox=bbox, size=round(size, 2), bold=bold_chars * 2 > chars,
-                              font=main.font, block=bno, direction=direction, spans=spans))
+                              font=main.font, block=bno, direction=direction, first_bold=spans[0].bold,
+                              wide_gaps=sum(1 for g in gaps if g > 2.5 * size)))
     return lines
 
 

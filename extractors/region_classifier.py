@@ -88,8 +88,7 @@ def classify_lines(page: PageContent, stats: DocStats) -> None:
 
 def _looks_tabular(ln) -> bool:
     """Cells of one table row joined into a line: wide gaps between spans."""
-    gaps = [b.bbox[0] - a.bbox[2] for a, b in zip(ln.spans, ln.spans[1:])]
-    return sum(1 for g in gaps if g > 2.5 * ln.size) >= 2
+    return ln.wide_gaps >= 2
 
 
 def is_heading(ln, stats: DocStats) -> bool:

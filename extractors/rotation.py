@@ -37,7 +37,7 @@ def transforms(page: PageContent, frame) -> tuple[Callable[[Box], Box], Callable
 def rotated_view(page: PageContent, frame) -> tuple[PageContent, list[Line], Callable[[Box], Box]]:
     """The turned page, its lines in the page's own order, and the map back to page coordinates."""
     fwd, back = transforms(page, frame)
-    lines = [replace(ln, bbox=fwd(ln.bbox), spans=[replace(s, bbox=fwd(s.bbox)) for s in ln.spans],
+    lines = [replace(ln, bbox=fwd(ln.bbox),
                      direction=(1.0, 0.0) if frame_of(ln.direction) == frame else (0.0, 1.0))
              for ln in page.lines]
     graphics = [replace(g, bbox=fwd(g.bbox)) for g in page.graphics]
