@@ -53,9 +53,14 @@ def _grow(page: PageContent, first: Line, size: float, stop_at_body: bool) -> li
     while len(lines) < MAX_LINES:
         last = lines[-1]
         box = union(l.bbox for l in lines)
+        leading = [b.bbox[1] - a.bbox[3] for a, b in zip(lines, lines[1:]) if b.bbox[1] > a.bbox[1] + 1]
+        if len(leading) >= 3:
+            leading = leading[1:]  # a label or title line may stand apart from the text under it
+        # a gap wider than the caption's own line spacing is a paragraph break
+        max_gap = max(leading) + 1.0 if leading else 0.6 * size + 1.5
         below = [ln for ln in page.lines
                  if ln not in lines and ln.horizontal and ln.bbox[1] >= last.bbox[1] + 0.5 * (last.bbox[3] - last.bbox[1])
-                 and ln.bbox[1] - last.bbox[3] <= 0.6 * size + 1.5
+                 and ln.bbox[1] - last.bbox[3] <= max_gap
                  and x_overlap(ln.bbox, box) >= 0.5 * min(ln.bbox[2] - ln.bbox[0], box[2] - box[0])
                  and abs(ln.size - size) <= 0.6 and ln.role not in ("margin", "caption")]
         if not below:
