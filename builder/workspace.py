@@ -223,7 +223,7 @@ class Workspace:
             "pages": sum(s.pages for s in sources),
             "source_kinds": dict(Counter(s.kind for s in sources)),
             "records": counts,
-            "figure_kinds": dict(figure_kinds),
+            "figure_kinds": dict(sorted(figure_kinds.items())),
             "stages": stages,
             "errors": [{"stage": e["stage"], "source": e["sha256"], "error": e["error"]} for e in self.errors()],
         }
