@@ -66,11 +66,20 @@ def _grow(page: PageContent, first: Line, size: float, stop_at_body: bool) -> li
         if not below:
             break
         nxt = min(below, key=lambda l: (l.bbox[1], l.bbox[0]))
-        if label_at_start(nxt.text) or (stop_at_body and nxt.role == "body"):
+        if label_at_start(nxt.text) or (stop_at_body and nxt.role == "body") or _tabular(nxt, page, box):
             break
         block = [ln for ln in page.lines if ln.block == nxt.block and ln.bbox[1] >= nxt.bbox[1] - 1]
         lines.extend(block if block else [nxt])
     return lines
+
+
+def _tabular(ln: Line, page: PageContent, box) -> bool:
+    """A table row, not caption text: cells with wide gaps, or other cells on the same baseline."""
+    if ln.wide_gaps >= 1:
+        return True
+    return any(other is not ln and other.block != ln.block and x_overlap(other.bbox, box) > 0
+               and min(other.bbox[3], ln.bbox[3]) - max(other.bbox[1], ln.bbox[1]) > 0.5 * (ln.bbox[3] - ln.bbox[1])
+               for other in page.lines)
 
 
 def build_caption(start: CaptionStart, page: PageContent) -> Caption:

@@ -15,8 +15,10 @@ from extractors.page_content import Line, PageContent
 from extractors.region_classifier import DocStats
 
 _CONTINUATION = re.compile(r"^[.:]?\s*\(?\s*(cont(\.|inued|inuação|inuación|inua)?)\b", re.IGNORECASE)
-_STRONG_DELIM = re.compile(r"^(\s*[.:|]|[\u2002\u2003\t]|\s{2,}|\s*$)")
-_REJECT_NEXT = re.compile(r"^\s*[),;\u2014\u2013\-/]")
+# "Figure 2.", "Fig. 2:", "Figura 1 – Título", "FIG 3\u2002", "Table 1" alone on its line
+_STRONG_DELIM = re.compile(r"^(\s*[.:|]|[\u2002\u2003\t]|\s{2,}|\s+[\u2014\u2013\-]\s|\s*$)")
+# "Figure 3a).", "Fig. 2, 3", "Figure 1\u2014figure supplement 2": a mention, not a caption
+_REJECT_NEXT = re.compile(r"^(\s*[),;/]|[\u2014\u2013\-]\S)")
 
 
 @dataclass

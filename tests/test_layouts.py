@@ -1,0 +1,62 @@
+"""Layouts the dev corpus lacks, made here: two columns with a full-width float, a table with no
+rules (caption above), a vector chart with its caption above, Portuguese labels."""
+import pymupdf
+import pytest
+
+from builder.demo import _bar_chart, _radiograph
+from extractors.book import extract_book
+from extractors.geometry import iou
+
+CSS = "* {font-family: serif; font-size: 9.5pt; line-height: 1.25} p {text-align: justify}"
+SMALL = CSS.replace("9.5pt", "8pt")
+PARA = ("O exame radiológico deve ser interpretado junto com a história clínica e o exame físico do "
+        "paciente, e cada achado é ponderado pela probabilidade pré-teste de doença. ")
+
+
+@pytest.fixture(scope="module")
+def article(tmp_path_factory):
+    doc = pymupdf.open()
+    p = doc.new_page(width=595, height=842)
+    p.insert_image(pymupdf.Rect(60, 60, 535, 260), stream=_radiograph(1, (700, 300)))
+    p.insert_htmlbox(pymupdf.Rect(50, 266, 545, 300), "<p><b>Figura 1 -</b> Radiografia de tórax com "
+                     "consolidação no lobo inferior direito.</p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(50, 310, 290, 800), f"<p>{PARA * 3}Como mostra a Figura 1, a consolidação "
+                     f"é evidente. Os achados estão resumidos na Tabela 1. {PARA * 4}</p>", css=CSS)
+    p.insert_htmlbox(pymupdf.Rect(305, 310, 545, 480), f"<p>{PARA * 3}</p>", css=CSS)
+    p.insert_htmlbox(pymupdf.Rect(305, 490, 545, 510), "<p><b>Tabela 1</b> Achados por paciente.</p>", css=SMALL)
+    y = 522
+    for row in [("Paciente", "Idade", "Achado"), ("A", "34", "Consolidação"), ("B", "51", "Derrame"),
+                ("C", "62", "Cavitação"), ("D", "45", "Normal")]:
+        for x, cell in zip((308, 380, 430), row):
+            p.insert_text((x, y), cell, fontsize=8)
+        y += 13
+    p.insert_htmlbox(pymupdf.Rect(305, y + 15, 545, 800), f"<p>{PARA * 3}</p>", css=CSS)
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 160), f"<p>{PARA * 3} O Gráfico 1 apresenta as internações.</p>",
+                     css=CSS)
+    p.insert_htmlbox(pymupdf.Rect(60, 172, 535, 190), "<p><b>Gráfico 1.</b> Internações semanais por "
+                     "pneumonia.</p>", css=SMALL)
+    _bar_chart(p, pymupdf.Rect(150, 198, 450, 380))
+    p.insert_htmlbox(pymupdf.Rect(60, 400, 535, 700), f"<p>{PARA * 6}</p>", css=CSS)
+    path = tmp_path_factory.mktemp("layouts") / "artigo.pdf"
+    doc.save(path)
+    return {f.label: f for f in extract_book(path).figures}
+
+
+def test_full_width_float_over_two_columns(article):
+    fig = article["Figura 1"]
+    assert fig.caption_position == "below" and iou(fig.figure_bbox, (60, 60, 535, 260)) > 0.9
+    assert fig.caption_text.endswith("lobo inferior direito.") and fig.cited_on_pages == [1]
+
+
+def test_table_without_rules_stops_at_the_running_text(article):
+    table = article["Tabela 1"]
+    assert table.kind == "table" and table.caption_position == "above"
+    assert table.caption_text == "Tabela 1 Achados por paciente."
+    assert iou(table.figure_bbox, (308, 513, 478, 576)) > 0.8
+    assert table.cited_on_pages == [1]
+
+
+def test_chart_with_caption_above(article):
+    chart = article["Gráfico 1"]
+    assert chart.caption_position == "above" and iou(chart.figure_bbox, (150, 198, 450, 380)) > 0.85
