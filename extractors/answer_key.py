@@ -1,0 +1,160 @@
+"""Answer keys: gabarito tables, ANS/MOD files, "1. A" lists, or the booklet's own last pages.
+
+A key is a grid of question numbers and answers in some arrangement: numbers in a row with the
+answers under them, a column with the answers beside it, or "12. C" lists. Whatever the layout,
+each answer sits at the same offset from its number, so the offset that most numbers share pairs
+them all. Annulled items ('-', '—', 'Anulada', 'X') and several accepted answers are kept as
+such; remarks such as 第68題答A給分 or 一律給分 correct single items.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+from extractors.pdf_document import PdfError, open_pdf
+
+ANNULLED_TOKENS = {"-", "—", "–", "‐", "x", "*", "anulada", "anulado", "nula", "null", "annulled", "void", "※"}
+SEE_REMARK = {"#"}
+_LETTERS = "ABCDEFGHIJ"
+_MULTI = re.compile(r"^([A-J])(?:\s*(?:[,/;&+]|ou|or|o|或|、|及|和|e)\s*([A-J]))+$", re.IGNORECASE)
+
+
+@dataclass
+class KeyEntry:
+    answer: str | list[str] | None        # 'B', ['A', 'C'] (several accepted), None (annulled / all credited)
+    note: str = ""
+    source: str = ""
+
+
+@dataclass
+class AnswerKey:
+    entries: dict[int, KeyEntry] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def merge(self, later: "AnswerKey") -> None:
+        """A later (corrected) key overrides this one, item by item."""
+        for number, entry in later.entries.items():
+            if entry.note == "see remark" and number in self.entries:
+                continue  # '#' with no remark we could read: keep the earlier answer
+            old = self.entries.get(number)
+            if old is not None and old.answer != entry.answer and not entry.note:
+                entry.note = f"corrected by {entry.source}; earlier key had {old.answer}"
+            self.entries[number] = entry
+        self.files += later.files
+
+
+def _norm(token: str) -> str:
+    return unicodedata.normalize("NFKC", token).strip().strip(".:)")
+
+
+def parse_answer(token: str) -> tuple[bool, str | list[str] | None, str]:
+    """(is an answer token, answer, note)."""
+    t = _norm(token)
+    low = t.lower()
+    if low in ANNULLED_TOKENS:
+        return True, None, f"annulled: '{t}'"
+    if t in SEE_REMARK:
+        return True, None, "see remark"
+    if len(t) == 1 and t.upper() in _LETTERS and t.isupper():
+        return True, t, ""
+    m = _MULTI.match(t)
+    if m:
+        letters = re.findall(r"[A-J]", t.upper())
+        return True, sorted(set(letters)), f"several accepted: {t}"
+    return False, None, ""
+
+
+@dataclass
+class _Word:
+    text: str
+    cx: float
+    cy: float
+    h: float
+
+
+def _words(page: pymupdf.Page) -> list[_Word]:
+    out = []
+    for x0, y0, x1, y1, text, *_ in page.get_text("words"):
+        out.append(_Word(text, (x0 + x1) / 2, (y0 + y1) / 2, y1 - y0))
+    return out
+
+
+def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
+    numbers = [w for w in words if re.fullmatch(r"\d{1,3}\.?", w.text) and 0 < int(w.text.rstrip(".")) < 1000]
+    answers = [w for w in words if parse_answer(w.text)[0]]
+    if len(numbers) < 3 or len(answers) < 3:
+        return {}
+    offsets: Counter = Counter()
+    for n in numbers:
+        near = sorted(answers, key=lambda a: (a.cx - n.cx) ** 2 + (a.cy - n.cy) ** 2)[:3]
+        for a in near:
+            offsets[(round((a.cx - n.cx) / 4), round((a.cy - n.cy) / 4))] += 1
+    (dx, dy), _ = offsets.most_common(1)[0]
+    dx, dy = dx * 4, dy * 4
+    out: dict[int, tuple[_Word, _Word]] = {}
+    used: set[int] = set()
+    for n in numbers:
+        tx, ty = n.cx + dx, n.cy + dy
+        best = min(answers, key=lambda a: (a.cx - tx) ** 2 + (a.cy - ty) ** 2)
+        dist = ((best.cx - tx) ** 2 + (best.cy - ty) ** 2) ** 0.5
+        if dist <= max(6.0, 0.8 * n.h) and id(best) not in used:
+            used.add(id(best))
+            out.setdefault(int(n.text.rstrip(".")), (n, best))
+    return out
+
+
+_REMARK = re.compile(r"第\s*(\d+)\s*題([^第。；;]*)")
+
+
+def _remarks(text: str) -> dict[int, KeyEntry]:
+    out = {}
+    text = unicodedata.normalize("NFKC", text)
+    for number, what in _REMARK.findall(text):
+        if "一律給分" in what or "送分" in what:
+            out[int(number)] = KeyEntry(None, f"all credited: 第{number}題{what.strip()}")
+        else:
+            letters = re.findall(r"[A-J]", what)
+            if letters:
+                ans = letters[0] if len(set(letters)) == 1 else sorted(set(letters))
+                out[int(number)] = KeyEntry(ans, f"corrected key remark: 第{number}題{what.strip()}")
+    return out
+
+
+def parse_key_pages(pages: list[pymupdf.Page], source: str) -> AnswerKey:
+    key = AnswerKey(files=[source])
+    for page in pages:
+        for number, (_, ans) in sorted(_pairs(_words(page)).items()):
+            _, answer, note = parse_answer(ans.text)
+            key.entries[number] = KeyEntry(answer, note, source)
+        for number, entry in _remarks(page.get_text()).items():
+            entry.source = source
+            key.entries[number] = entry
+    return key
+
+
+def read_key(path: str | Path) -> AnswerKey:
+    doc = open_pdf(path)
+    with doc:
+        key = parse_key_pages(list(doc), Path(path).name)
+    if len(key.entries) < 3:
+        raise PdfError(path, "no answer key found (expected a table of question numbers and answer letters)")
+    return key
+
+
+def key_in_booklet(doc: pymupdf.Document, numbers: set[int], source: str) -> tuple[AnswerKey, list[int]]:
+    """A key printed on the booklet's own last pages: (key, its 1-based pages), empty if none."""
+    found = AnswerKey(files=[])
+    pages: list[int] = []
+    for pno in range(max(0, doc.page_count - 4), doc.page_count):
+        key = parse_key_pages([doc[pno]], f"{source} p{pno + 1}")
+        hits = [n for n in key.entries if n in numbers and key.entries[n].answer is not None]
+        if len(hits) >= max(3, 0.2 * len(numbers)) and len(hits) >= 0.6 * len(key.entries):
+            found.entries.update(key.entries)
+            found.files.append(f"{source} (page {pno + 1})")
+            pages.append(pno + 1)
+    return found, pages

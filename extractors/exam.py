@@ -1,0 +1,299 @@
+"""Multiple-choice questions from an exam booklet, with answers from its key: the stages in order."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pymupdf
+
+from extractors.answer_key import AnswerKey, key_in_booklet, read_key
+from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_page
+from extractors.geometry import Box, area, expand, intersection, union
+from extractors.pdf_document import PdfError, open_pdf
+from extractors.questions import Question, build_question, line_markers, looks_cjk, number_chain, question_start
+
+EXTRACTOR = "exam-questions"
+VERSION = "0.1.0"
+
+
+@dataclass
+class ExtractedQuestion:
+    number: int
+    page: int
+    pages: list[int]
+    stem: str
+    options: list[tuple[str, str]]
+    images: list[tuple[int, Box]]
+    answer: str | list[str] | None
+    answer_status: str                 # keyed | multiple | annulled | missing
+    answer_note: str = ""
+    answer_source: str = ""
+    shared_stem_with: list[int] = field(default_factory=list)
+    shared_context: str = ""
+
+
+@dataclass
+class ExamExtraction:
+    path: str
+    page_count: int
+    questions: list[ExtractedQuestion]
+    language: str | None
+    exam_name: str | None
+    year: int | None
+    key_files: list[str]
+    key_pages: list[int]
+    warnings: list[str]
+
+
+class KeyMismatch(PdfError):
+    """The answer key does not fit the booklet."""
+
+
+def read_booklet(doc: pymupdf.Document, page_numbers: list[int],
+                 progress: Callable[[int], None] | None = None) -> list[ExamPage]:
+    pages = []
+    for n in page_numbers:
+        pages.append(read_exam_page(doc[n - 1], n))
+        if progress:
+            progress(1)
+    return pages
+
+
+def detect_questions(pages: list[ExamPage]) -> tuple[list[XLine], list[Question]]:
+    lines = [l for p in pages for l in p.lines]
+    candidates = {i: s for i, l in enumerate(lines) if (s := question_start(l, i))}
+    mark_furniture(pages, protect=lambda l: bool(line_markers(l, 0)) or _is_start(l, candidates, lines))
+    starts = [s for i, s in candidates.items() if not lines[i].furniture]
+    chain = number_chain(starts, lines)
+    questions = []
+    for k, s in enumerate(chain):
+        end = chain[k + 1].line_index if k + 1 < len(chain) else len(lines)
+        questions.append(build_question(lines, s, end))
+    return lines, questions
+
+
+def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
+    return question_start(line, 0) is not None
+
+
+def looks_like_exam(pages: list[ExamPage]) -> bool:
+    """Auto-detection: a run of numbered questions, most of them with lettered options."""
+    _, questions = detect_questions(pages)
+    with_options = sum(1 for q in questions if len(q.options) >= 2)
+    return len(questions) >= 5 and with_options >= 0.6 * len(questions)
+
+
+def _decorative(pages: list[ExamPage], lines: list[XLine], questions: list[Question]) -> set[tuple[int, Box]]:
+    """Banners behind question numbers, logos repeated on many pages, pictures in the margins."""
+    starts = {q.start.line_index for q in questions}
+    seen = Counter((round(b[0]), round(b[1]), round(b[2]), round(b[3])) for p in pages for b in p.images)
+    out = set()
+    for p in pages:
+        height = p.rect[3] - p.rect[1]
+        for b in p.images:
+            key = (round(b[0]), round(b[1]), round(b[2]), round(b[3]))
+            behind_text = any(
+                l.page == p.number and (i in starts or l.furniture) and intersection(b, l.bbox)
+                and area(intersection(b, l.bbox)) > 0.5 * area(l.bbox) for i, l in enumerate(lines))
+            in_margin = b[3] < p.rect[1] + 0.08 * height or b[1] > p.rect[3] - 0.06 * height
+            if behind_text or seen[key] >= 3 or in_margin:
+                out.add((p.number, b))
+    return out
+
+
+def _merge_touching(boxes: list[Box]) -> list[Box]:
+    """Figures stored as strips of raster tiles count as one picture."""
+    merged = [list(b) for b in boxes]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                if intersection(expand(tuple(merged[i]), 2), tuple(merged[j])):
+                    merged[i] = list(union([tuple(merged[i]), tuple(merged[j])]))
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return [tuple(b) for b in merged]
+
+
+def _image_position(page: ExamPage, box: Box, lines: list[XLine], first_index: dict[int, int]) -> float:
+    """Where a picture falls in reading order: just before the first line of its column below it."""
+    on_page = [(i, l) for i, l in enumerate(lines) if l.page == page.number]
+    if not on_page:
+        return first_index.get(page.number, 0) - 0.5
+    beside = [(i, l) for i, l in on_page if min(l.bbox[2], box[2]) - max(l.bbox[0], box[0]) > 0]
+    column = Counter(l.column for _, l in beside).most_common(1)[0][0] if beside else on_page[0][1].column
+    same = [(i, l) for i, l in on_page if l.column in (column, -1)]
+    below = [i for i, l in same if l.bbox[1] >= box[3] - 2]
+    if below:
+        return min(below) - 0.5
+    return max(i for i, _ in same) + 0.5 if same else on_page[-1][0] + 0.5
+
+
+def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Question]) -> dict[int, list]:
+    """A picture belongs to the question whose options it comes before (so one set above a question
+    number belongs to that question, and one inside a stem to its own question)."""
+    decorative = _decorative(pages, lines, questions)
+    first_index: dict[int, int] = {}
+    for i, l in enumerate(lines):
+        first_index.setdefault(l.page, i)
+    out: dict[int, list] = {q.number: [] for q in questions}
+    if not questions:
+        return out
+    for p in pages:
+        boxes = _merge_touching([b for b in p.images if (p.number, b) not in decorative])
+        for b in boxes:
+            pos = _image_position(p, b, lines, first_index)
+            owner = next((q for q in questions if pos < q.lines.stop), None)
+            if owner is None or pos < questions[0].start.line_index - 40:
+                continue
+            out[owner.number].append((p.number, b))
+    return out
+
+
+_SHARED = re.compile(r"(?:quest(?:ões|oes|ions)|items?|preguntas|itens)\s*#?\s*(\d{1,3})\s*(?:,\s*\d{1,3}\s*)*"
+                     r"(?:e|a|and|to|y|[-–—])\s*#?(\d{1,3})", re.IGNORECASE)
+_CONTINUES = re.compile(r"^(承上題|承接上題|接上題)")
+
+
+def shared_groups(questions: list[Question]) -> dict[int, list[int]]:
+    """Item sets: 'Texto para as questões 12 e 13', 'Items #56–57', and 承上題 chains."""
+    groups: dict[int, set[int]] = {}
+    numbers = {q.number for q in questions}
+    for q in questions:
+        for text in (q.trailing, q.stem[:200]):
+            for a, b in _SHARED.findall(text):
+                a, b = int(a), int(b)
+                if a < b <= a + 10 and {a, b} <= numbers:
+                    members = set(range(a, b + 1))
+                    for n in members:
+                        groups.setdefault(n, set()).update(members)
+    prev = None
+    for q in questions:
+        if prev is not None and _CONTINUES.match(q.stem):
+            members = groups.get(prev, {prev}) | {q.number, prev}
+            for n in members:
+                groups[n] = set(members)
+        prev = q.number
+    return {n: sorted(m - {n}) for n, m in groups.items()}
+
+
+def detect_language(text: str) -> str | None:
+    if not text.strip():
+        return None
+    if looks_cjk(text):
+        return "zh-TW" if re.search(r"[們這個與為醫師題臨診斷]", text) else "zh"
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    counts = Counter(words)
+    scores = {
+        "pt": sum(counts[w] for w in ("de", "que", "com", "não", "uma", "paciente", "para", "os", "das")),
+        "es": sum(counts[w] for w in ("el", "los", "las", "del", "que", "con", "paciente", "una", "por")),
+        "en": sum(counts[w] for w in ("the", "of", "and", "with", "is", "which", "patient", "following")),
+        "it": sum(counts[w] for w in ("il", "della", "che", "con", "paziente", "gli", "delle")),
+    }
+    return max(scores, key=scores.get) if max(scores.values()) > 0 else None
+
+
+def exam_identity(doc: pymupdf.Document) -> tuple[str | None, int | None]:
+    """Name: the largest type on the first page; year: from the content of the first pages."""
+    if doc.page_count == 0:
+        return None, None
+    d = doc[0].get_text("dict")
+    spans = [s for b in d.get("blocks", []) for l in b.get("lines", []) for s in l.get("spans", [])
+             if s.get("text", "").strip()]
+    name = None
+    if spans:
+        top = max(s["size"] for s in spans)
+        name = " ".join(s["text"].strip() for s in spans if s["size"] >= 0.8 * top)[:160] or None
+    text = " ".join(doc[i].get_text() for i in range(min(2, doc.page_count)))
+    years = Counter(int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text) if 1950 <= int(y) <= 2100)
+    roc = Counter(int(y) + 1911 for y in re.findall(r"(?<!\d)(\d{2,3})\s*年", text) if 50 <= int(y) <= 189)
+    years.update(roc)
+    year = years.most_common(1)[0][0] if years else None
+    return name, year
+
+
+def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int] | None = None,
+                 language: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> ExamExtraction:
+    doc = open_pdf(path)
+    try:
+        page_numbers = [n for n in (pages or range(1, doc.page_count + 1)) if 1 <= n <= doc.page_count]
+        exam_pages = read_booklet(doc, page_numbers, progress)
+        lines, questions = detect_questions(exam_pages)
+        if not questions:
+            raise PdfError(path, "no numbered questions found (is this an exam booklet? try --kind book)")
+        numbers = {q.number for q in questions}
+        key = AnswerKey()
+        key_pages: list[int] = []
+        for k in keys:
+            key.merge(read_key(k))
+        if not keys:
+            key, key_pages = key_in_booklet(doc, numbers, Path(path).name)
+            if key_pages:  # questions must not run into the key
+                questions = [q for q in questions if exam_pages_of(q, lines)[0] not in key_pages]
+        warnings = check_key(path, key, numbers, bool(keys))
+        images = assign_images(exam_pages, lines, questions)
+        groups = shared_groups(questions)
+        prev_trailing = ""
+        out = []
+        for q in questions:
+            entry = key.entries.get(q.number)
+            if entry is None:
+                answer, status, note, source = None, "missing", "no answer in the key", ""
+            else:
+                answer, note, source = entry.answer, entry.note, entry.source
+                status = "annulled" if answer is None else ("multiple" if isinstance(answer, list) else "keyed")
+            q_pages = exam_pages_of(q, lines)
+            out.append(ExtractedQuestion(
+                number=q.number, page=q_pages[0], pages=q_pages, stem=q.stem, options=q.options,
+                images=images.get(q.number, []), answer=answer, answer_status=status, answer_note=note,
+                answer_source=source, shared_stem_with=groups.get(q.number, []),
+                shared_context=prev_trailing if groups.get(q.number) else ""))
+            prev_trailing = q.trailing
+        sample = " ".join(q.stem for q in questions[:20])
+        name, year = exam_identity(doc)
+        return ExamExtraction(path=str(path), page_count=doc.page_count, questions=out,
+                              language=language or detect_language(sample), exam_name=name, year=year,
+                              key_files=key.files, key_pages=key_pages, warnings=warnings)
+    finally:
+        doc.close()
+
+
+def exam_pages_of(q: Question, lines: list[XLine]) -> list[int]:
+    return sorted({lines[i].page for i in q.lines})
+
+
+def check_key(path, key: AnswerKey, numbers: set[int], key_given: bool) -> list[str]:
+    """A key must cover the booklet's numbers; one that does not belong to it is refused."""
+    if not key.entries:
+        return [f"{path}: no answer key given or found in the booklet; answers left empty (use --key)"]
+    keyed = set(key.entries)
+    missing, extra = sorted(numbers - keyed), sorted(keyed - numbers)
+    overlap = len(numbers & keyed)
+    if key_given and overlap < 0.5 * len(numbers):
+        raise KeyMismatch(", ".join(key.files), f"this key does not fit {Path(path).name}: it keys questions "
+                          f"{_ranges(sorted(keyed))}, the booklet has {_ranges(sorted(numbers))}")
+    warnings = []
+    if missing:
+        warnings.append(f"{path}: the key has no answer for questions {_ranges(missing)}")
+    if extra:
+        warnings.append(f"{path}: the key answers questions not found in the booklet: {_ranges(extra)}")
+    return warnings
+
+
+def _ranges(ns: list[int]) -> str:
+    out, i = [], 0
+    while i < len(ns):
+        j = i
+        while j + 1 < len(ns) and ns[j + 1] == ns[j] + 1:
+            j += 1
+        out.append(str(ns[i]) if i == j else f"{ns[i]}-{ns[j]}")
+        i = j + 1
+    return ", ".join(out) if out else "none"

@@ -1,0 +1,205 @@
+"""Exam pages as lines of spans in reading order, with page furniture taken out.
+
+Booklets set options several to a row and mark them with glyphs that live in their own spans, so
+lines here keep their spans. Columns are found from the gutter that no line crosses; running
+headers, page numbers and "ÁREA LIVRE"-style notes are lines that recur across pages.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pymupdf
+
+from extractors.geometry import Box, union
+from extractors.page_content import TEXT_FLAGS
+
+
+@dataclass(slots=True)
+class XSpan:
+    text: str
+    bbox: Box
+    font: str
+    size: float
+    bold: bool
+
+
+@dataclass
+class XLine:
+    page: int
+    column: int
+    bbox: Box
+    spans: list[XSpan]
+    furniture: bool = False
+
+    @property
+    def text(self) -> str:
+        return join_spans(self.spans)
+
+    @property
+    def x0(self) -> float:
+        return self.bbox[0]
+
+
+@dataclass
+class ExamPage:
+    number: int
+    rect: Box
+    lines: list[XLine] = field(default_factory=list)
+    images: list[Box] = field(default_factory=list)
+    ocr: bool = False
+
+
+def is_cjk(ch: str) -> bool:
+    if not ch:
+        return False
+    o = ord(ch)
+    return (0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x3000 <= o <= 0x303F
+            or 0xE000 <= o <= 0xF8FF)
+
+
+def join_spans(spans: list[XSpan]) -> str:
+    out = ""
+    prev = None
+    for s in spans:
+        t = s.text
+        if prev is not None and out and not out.endswith(" ") and not t.startswith(" "):
+            gap = s.bbox[0] - prev.bbox[2]
+            if gap > 0.25 * max(s.size, 1) and not (is_cjk(out[-1]) and is_cjk(t[:1])):
+                out += " "
+        out += t
+        prev = s
+    return out
+
+
+def join_lines(texts: list[str]) -> str:
+    """Lines of one paragraph: no space across a break next to a CJK character, one space otherwise."""
+    out = ""
+    for t in texts:
+        t = t.strip()
+        if not t:
+            continue
+        if out and not (is_cjk(out[-1]) or is_cjk(t[0])):
+            out += " "
+        out += t
+    return out
+
+
+def _spans(page: pymupdf.Page) -> list[XSpan]:
+    out = []
+    d = page.get_text("dict", flags=TEXT_FLAGS)
+    for block in d.get("blocks", []):
+        for ln in block.get("lines", []):
+            if abs(ln.get("dir", (1, 0))[0] - 1) > 0.05:
+                continue
+            for s in ln.get("spans", []):
+                text = s.get("text", "")
+                if not text.strip() or s["size"] < 4:
+                    continue
+                name = s.get("font", "")
+                bold = bool(s.get("flags", 0) & 16) or "bold" in name.lower()
+                out.append(XSpan(text, tuple(s["bbox"]), name, s["size"], bold))
+    return out
+
+
+def _gutter(spans: list[XSpan], rect: Box) -> float | None:
+    """The x of an empty vertical strip in the middle third that splits the text into two columns."""
+    x0, _, x1, _ = rect
+    width = x1 - x0
+    lo, hi = int(x0 + 0.3 * width), int(x0 + 0.7 * width)
+    cover = [0] * (hi - lo)
+    for s in spans:
+        a, b = max(lo, int(s.bbox[0])), min(hi, int(s.bbox[2]) + 1)
+        for x in range(a, b):
+            cover[x - lo] += 1
+    allowed = max(1, len(spans) // 50)  # a wide table or a banner may cross the gutter
+    best, run_start, best_len = None, None, 0
+    for i, c in enumerate(cover + [allowed + 1]):
+        if c <= allowed and run_start is None:
+            run_start = i
+        elif c > allowed and run_start is not None:
+            if i - run_start > best_len:
+                best_len, best = i - run_start, lo + (run_start + i) / 2
+            run_start = None
+    if best is None or best_len < 6:
+        return None
+    left = sum(1 for s in spans if s.bbox[2] <= best)
+    right = sum(1 for s in spans if s.bbox[0] >= best)
+    return best if left >= 5 and right >= 5 else None
+
+
+def _rows(spans: list[XSpan]) -> list[list[XSpan]]:
+    rows: list[list[XSpan]] = []
+    for s in sorted(spans, key=lambda s: ((s.bbox[1] + s.bbox[3]) / 2, s.bbox[0])):
+        if rows:
+            r = rows[-1]
+            top, bottom = min(x.bbox[1] for x in r), max(x.bbox[3] for x in r)
+            h = min(bottom - top, s.bbox[3] - s.bbox[1])
+            if min(bottom, s.bbox[3]) - max(top, s.bbox[1]) > 0.5 * h:
+                r.append(s)
+                continue
+        rows.append([s])
+    return [sorted(r, key=lambda s: s.bbox[0]) for r in rows]
+
+
+def read_exam_page(page: pymupdf.Page, number: int) -> ExamPage:
+    rect = tuple(page.rect)
+    spans = _spans(page)
+    gutter = _gutter(spans, rect)
+    lines: list[XLine] = []
+    if gutter is None:
+        lines = [XLine(number, 0, union(s.bbox for s in r), r) for r in _rows(spans)]
+    else:
+        crossing = [s for s in spans if s.bbox[0] < gutter < s.bbox[2]]
+        left = [s for s in spans if s.bbox[2] <= gutter]
+        right = [s for s in spans if s.bbox[0] >= gutter]
+        full = [XLine(number, -1, union(s.bbox for s in r), r) for r in _rows(crossing)]
+        cols = [[XLine(number, c, union(s.bbox for s in r), r) for r in _rows(side)]
+                for c, side in enumerate((left, right))]
+        # full-width lines split the page into bands; each band reads left column, then right
+        cuts = sorted(l.bbox[1] for l in full)
+        def band(l):
+            return sum(1 for c in cuts if c <= l.bbox[1])
+        lines = sorted(full + cols[0] + cols[1],
+                       key=lambda l: (band(l), 0 if l.column == -1 else 1, l.column, l.bbox[1]))
+    images = []
+    for info in page.get_image_info():
+        b = tuple(info["bbox"])
+        if b[2] - b[0] >= 20 and b[3] - b[1] >= 20:
+            images.append(b)
+    return ExamPage(number, rect, lines, images)
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def mark_furniture(pages: list[ExamPage], protect) -> None:
+    """Running headers and footers, page numbers, and notes like 'ÁREA LIVRE', except lines that
+    ``protect`` says are content (question starts, option lines).
+
+    Furniture is what recurs at one height on several pages, what sits short in the top or bottom
+    margin, or an all-capitals note that recurs anywhere. Repeated content lines ('Hemoglobin
+    8.9 g/dL', 'Which of the following...') recur too, but at varying heights and in lower case.
+    """
+    at_height: Counter = Counter()
+    anywhere: Counter = Counter()
+    for p in pages:
+        at_height.update({(_norm(l.text), round(l.bbox[1] / 4)) for l in p.lines})
+        anywhere.update(_norm(l.text) for l in p.lines)
+    threshold = max(3, int(0.1 * len(pages)))
+    for p in pages:
+        height = p.rect[3] - p.rect[1]
+        for l in p.lines:
+            key = _norm(l.text)
+            if protect(l):
+                continue
+            letters = [ch for ch in l.text if ch.isalpha()]
+            shouting = len(letters) >= 4 and all(ch.isupper() for ch in letters)
+            in_margin = l.bbox[3] < p.rect[1] + 0.06 * height or l.bbox[1] > p.rect[3] - 0.05 * height
+            if (not key or re.fullmatch(r"[#\W_]*", key) or at_height[(key, round(l.bbox[1] / 4))] >= threshold
+                    or (in_margin and len(key) < 40) or (shouting and anywhere[key] >= 3)):
+                l.furniture = True

@@ -1,0 +1,230 @@
+"""Questions from exam lines: where each starts, its stem, and its lettered options.
+
+Question starts are any line that opens with a number in a question style ("QUESTÃO 12",
+"Question 12", "12.", "12)", or a bare number in its own span); the questions are the longest run
+of such starts numbered 1, 2, 3... in reading order, so numbers inside stems and lists do not
+break the sequence. Options are the longest run of markers A, B, C... after the stem, whatever
+the marker looks like: "(A)", "A)", "A." at a line start, a bare letter in a span of its own,
+circled letters, or Private-Use-Area glyphs (which count up from the question's first marker).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from extractors.exam_layout import XLine, is_cjk, join_lines
+
+_KEYWORDS = r"QUEST[ÃA]O|Quest[ãa]o|QUESTION|Question|PREGUNTA|Pregunta|PERGUNTA|Pergunta|ITEM|Item|Domanda|DOMANDA"
+_KW = re.compile(rf"^\s*({_KEYWORDS})\s*[Nnº°.]*\s*(\d{{1,3}})\b\s*[.:)\-–—]?\s*(.*)$")
+_NUM = re.compile(r"^\s*(\d{1,3})\s*([.)．、:])\s*(.*)$")
+
+
+@dataclass
+class Start:
+    line_index: int
+    number: int
+    style: str
+    rest: str          # text on the start line after the number
+
+
+@dataclass
+class Marker:
+    line_index: int
+    start: int          # offset in the line text where the marker begins
+    end: int            # offset where the option text begins
+    letter: str
+    style: str
+    x0: float
+
+
+@dataclass
+class Question:
+    number: int
+    start: Start
+    stem: str
+    options: list[tuple[str, str]]
+    lines: range                       # line indices from the start to the last option line
+    option_lines: list[int] = field(default_factory=list)
+    trailing: str = ""                 # text after the last option, before the next question
+
+
+def question_start(line: XLine, index: int) -> Start | None:
+    text = unicodedata.normalize("NFKC", line.text)
+    m = _KW.match(text)
+    if m:
+        return Start(index, int(m.group(2)), "kw:" + m.group(1).lower()[:5], m.group(3))
+    m = _NUM.match(text)
+    if m and m.group(2) != ":":
+        rest = m.group(3)
+        if re.fullmatch(r"[_\s]*|[A-J]", rest.strip()):
+            return None  # an answer sheet or an answer key row, not a question
+        return Start(index, int(m.group(1)), "num" + m.group(2), rest)
+    first = line.spans[0].text.strip() if line.spans else ""
+    if re.fullmatch(r"\d{1,3}", first) and len(line.spans) > 1:
+        rest = join_lines([s.text for s in line.spans[1:]])
+        if rest and not re.fullmatch(r"[_\s]*|[A-J]", rest) and not rest[0].isdigit():
+            return Start(index, int(first), "bare", rest)
+    return None
+
+
+def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
+    """The longest run of starts numbered n, n+1, n+2... in reading order, in one style.
+
+    A missing number (a start we could not see) may be skipped at a cost, so one unreadable
+    question does not cut a booklet in two.
+    """
+    best: dict[int, tuple[float, int | None]] = {}   # start index -> (score, previous index)
+    last_by_key: dict[tuple[str, int], list[int]] = {}
+    for i, s in enumerate(starts):
+        score, prev = 1.0, None
+        for gap in (1, 2, 3):
+            for j in last_by_key.get((s.style, s.number - gap), []):
+                cand = best[j][0] + 1.0 - 0.6 * (gap - 1)
+                if cand > score:
+                    score, prev = cand, j
+        best[i] = (score, prev)
+        last_by_key.setdefault((s.style, s.number), []).append(i)
+    if not best:
+        return []
+    end = max(best, key=lambda i: (best[i][0], -i))
+    chain = []
+    cur: int | None = end
+    while cur is not None:
+        chain.append(starts[cur])
+        cur = best[cur][1]
+    return chain[::-1]
+
+
+_PAREN = re.compile(r"(?:(?<=\s)|^)\(([A-Ja-j])\)\s*")
+_LEAD = re.compile(r"^([A-Ja-j])\s*[).]\s+")
+_CIRCLED = re.compile(r"[\u24b6-\u24bf\u24d0-\u24d9]")
+
+
+def _circled_letter(ch: str) -> str:
+    o = ord(ch)
+    return chr(ord("A") + (o - 0x24B6)) if o <= 0x24BF else chr(ord("a") + (o - 0x24D0))
+
+
+def line_markers(line: XLine, index: int) -> list[Marker]:
+    """Every place in a line where an option could begin."""
+    text = line.text
+    out: list[Marker] = []
+    for m in _PAREN.finditer(text):
+        out.append(Marker(index, m.start(), m.end(), m.group(1), "paren", line.x0))
+    m = _LEAD.match(text)
+    if m:
+        out.append(Marker(index, 0, m.end(), m.group(1), "lead" + text[m.start(1) + 1:m.end()].strip(), line.x0))
+    for m in _CIRCLED.finditer(text):
+        out.append(Marker(index, m.start(), m.end(), _circled_letter(m.group(0)), "circled", line.x0))
+    # glyphs in a span of their own: a bare letter, or a private-use character
+    offset = 0
+    for k, span in enumerate(line.spans):
+        at = text.find(span.text.strip(), offset) if span.text.strip() else -1
+        if at < 0:
+            continue
+        t = span.text.strip()
+        offset = at + len(t)
+        if len(t) >= 1 and 0xE000 <= ord(t[0]) <= 0xF8FF:
+            out.append(Marker(index, at, at + 1, f"pua:{ord(t[0])}", "pua", span.bbox[0]))
+        elif k == 0 and re.fullmatch(r"[A-J]", t) and len(line.spans) > 1 and not line.spans[1].text.startswith(("(", ".")):
+            out.append(Marker(index, at, at + 1, t, "bare", span.bbox[0]))
+    return sorted(out, key=lambda m: m.start)
+
+
+def option_run(markers: list[Marker]) -> list[Marker]:
+    """The longest run A, B, C... of one marker style; on a tie, the last one."""
+    best: list[Marker] = []
+    for i, m in enumerate(markers):
+        if m.style == "pua":
+            run = [m]
+            code = int(m.letter.split(":")[1])
+            for n in markers[i + 1:]:
+                if n.style == "pua" and int(n.letter.split(":")[1]) == code + len(run):
+                    run.append(n)
+        else:
+            if m.letter not in "Aa":
+                continue
+            run = [m]
+            for n in markers[i + 1:]:
+                if n.style == m.style and n.letter == chr(ord(run[-1].letter) + 1):
+                    run.append(n)
+        if len(run) >= 2 and len(run) >= len(best):
+            best = run
+    if best and best[0].style == "pua":
+        for k, m in enumerate(best):
+            m.letter = chr(ord("A") + k)
+    return best
+
+
+def _cut(lines: list[XLine], a: tuple[int, int], b: tuple[int, int]) -> list[str]:
+    """Text from (line, offset) a up to (line, offset) b, line by line."""
+    out = []
+    for i in range(a[0], b[0] + 1):
+        if lines[i].furniture:
+            continue
+        text = lines[i].text
+        start = a[1] if i == a[0] else 0
+        end = b[1] if i == b[0] else len(text)
+        out.append(text[start:end])
+    return out
+
+
+def build_question(lines: list[XLine], start: Start, end_index: int) -> Question:
+    """The question from its start line up to (not including) ``end_index``."""
+    markers: list[Marker] = []
+    first_offset = len(lines[start.line_index].text) - len(start.rest)
+    for i in range(start.line_index, end_index):
+        if lines[i].furniture:
+            continue
+        found = line_markers(lines[i], i)
+        if i == start.line_index:
+            found = [m for m in found if m.start >= first_offset]
+        markers.extend(found)
+    run = option_run(markers)
+    stem_from = (start.line_index, first_offset)
+    if not run:
+        stem = join_lines(_cut(lines, stem_from, (end_index - 1, 10**9)))
+        return Question(start.number, start, stem, [], range(start.line_index, end_index))
+    stem = join_lines(_cut(lines, stem_from, (run[0].line_index, run[0].start)))
+    options = []
+    for k, m in enumerate(run):
+        if k + 1 < len(run):
+            nxt = run[k + 1]
+            parts = _cut(lines, (m.line_index, m.end), (nxt.line_index, nxt.start))
+            last_line = nxt.line_index
+        else:
+            last_line = _last_option_line(lines, m, end_index)
+            parts = _cut(lines, (m.line_index, m.end), (last_line, 10**9))
+        options.append((m.letter.upper(), join_lines(parts)))
+    last = _last_option_line(lines, run[-1], end_index)
+    trailing = join_lines(_cut(lines, (last + 1, 0), (end_index - 1, 10**9))) if last + 1 < end_index else ""
+    return Question(start.number, start, stem, options, range(start.line_index, last + 1),
+                    [m.line_index for m in run], trailing)
+
+
+def _last_option_line(lines: list[XLine], marker: Marker, end_index: int) -> int:
+    """The last option runs on over lines indented past its marker and set close below it."""
+    last = marker.line_index
+    for i in range(marker.line_index + 1, end_index):
+        ln = lines[i]
+        if ln.furniture:
+            continue
+        prev = lines[last]
+        same_flow = ln.page == prev.page and ln.column == prev.column
+        gap = ln.bbox[1] - prev.bbox[3] if same_flow else 0.0
+        height = prev.bbox[3] - prev.bbox[1]
+        if ln.x0 > marker.x0 + 1.5 and gap <= 0.9 * height and line_markers(ln, i) == []:
+            last = i
+        else:
+            break
+    return last
+
+
+def stem_text(q: Question) -> str:
+    return q.stem
+
+
+def looks_cjk(text: str) -> bool:
+    chars = [c for c in text if not c.isspace()]
+    return bool(chars) and sum(is_cjk(c) for c in chars) > 0.3 * len(chars)
