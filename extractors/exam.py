@@ -150,7 +150,8 @@ def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Que
         boxes = _merge_touching([b for b in p.images if (p.number, b) not in decorative])
         for b in boxes:
             pos = _image_position(p, b, lines, first_index)
-            owner = next((q for q in questions if pos < q.lines.stop), None)
+            owner = next((q for q in questions if pos < (q.option_lines[-1] if q.option_lines else q.lines.stop)),
+                         None)
             if owner is None or pos < questions[0].start.line_index - 40:
                 continue
             out[owner.number].append((p.number, b))

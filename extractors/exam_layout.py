@@ -67,7 +67,7 @@ def join_spans(spans: list[XSpan]) -> str:
         t = s.text
         if prev is not None and out and not out.endswith(" ") and not t.startswith(" "):
             gap = s.bbox[0] - prev.bbox[2]
-            if gap > 0.25 * max(s.size, 1) and not (is_cjk(out[-1]) and is_cjk(t[:1])):
+            if gap > 0.25 * max(s.size, 1) and not (is_cjk(out[-1]) or is_cjk(t[:1])):
                 out += " "
         out += t
         prev = s

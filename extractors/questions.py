@@ -26,6 +26,7 @@ class Start:
     number: int
     style: str
     rest: str          # text on the start line after the number
+    offset: int = 0    # where ``rest`` begins in the line's text
 
 
 @dataclass
@@ -50,21 +51,23 @@ class Question:
 
 
 def question_start(line: XLine, index: int) -> Start | None:
-    text = unicodedata.normalize("NFKC", line.text)
-    m = _KW.match(text)
-    if m:
-        return Start(index, int(m.group(2)), "kw:" + m.group(1).lower()[:5], m.group(3))
+    text = line.text
+    m = _KW.match(text) or _KW.match(unicodedata.normalize("NFKC", text))
+    if m and m.string is text:
+        return Start(index, int(m.group(2)), "kw:" + m.group(1).lower()[:5], m.group(3), m.start(3))
     m = _NUM.match(text)
     if m and m.group(2) != ":":
         rest = m.group(3)
         if re.fullmatch(r"[_\s]*|[A-J]", rest.strip()):
             return None  # an answer sheet or an answer key row, not a question
-        return Start(index, int(m.group(1)), "num" + m.group(2), rest)
+        return Start(index, int(m.group(1)), "num" + m.group(2), rest, m.start(3))
     first = line.spans[0].text.strip() if line.spans else ""
     if re.fullmatch(r"\d{1,3}", first) and len(line.spans) > 1:
-        rest = join_lines([s.text for s in line.spans[1:]])
-        if rest and not re.fullmatch(r"[_\s]*|[A-J]", rest) and not rest[0].isdigit():
-            return Start(index, int(first), "bare", rest)
+        gap = line.spans[1].bbox[0] - line.spans[0].bbox[2]
+        at = text.find(first) + len(first)
+        rest = text[at:].lstrip()
+        if rest and gap >= 0 and not re.fullmatch(r"[_\s]*|[A-J]", rest):
+            return Start(index, int(first), "bare", rest, len(text) - len(rest))
     return None
 
 
@@ -79,7 +82,7 @@ def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
     for i, s in enumerate(starts):
         score, prev = 1.0, None
         for gap in (1, 2, 3):
-            for j in last_by_key.get((s.style, s.number - gap), []):
+            for j in reversed(last_by_key.get((s.style, s.number - gap), [])):  # nearest first on ties
                 cand = best[j][0] + 1.0 - 0.6 * (gap - 1)
                 if cand > score:
                     score, prev = cand, j
@@ -173,7 +176,7 @@ def _cut(lines: list[XLine], a: tuple[int, int], b: tuple[int, int]) -> list[str
 def build_question(lines: list[XLine], start: Start, end_index: int) -> Question:
     """The question from its start line up to (not including) ``end_index``."""
     markers: list[Marker] = []
-    first_offset = len(lines[start.line_index].text) - len(start.rest)
+    first_offset = start.offset
     for i in range(start.line_index, end_index):
         if lines[i].furniture:
             continue
@@ -214,7 +217,9 @@ def _last_option_line(lines: list[XLine], marker: Marker, end_index: int) -> int
         same_flow = ln.page == prev.page and ln.column == prev.column
         gap = ln.bbox[1] - prev.bbox[3] if same_flow else 0.0
         height = prev.bbox[3] - prev.bbox[1]
-        if ln.x0 > marker.x0 + 1.5 and gap <= 0.9 * height and line_markers(ln, i) == []:
+        # across a page or column break, a continuation keeps the option's indent
+        indent_ok = ln.x0 > marker.x0 + 1.5 and (same_flow or ln.x0 <= marker.x0 + 40)
+        if indent_ok and gap <= 0.9 * height and line_markers(ln, i) == []:
             last = i
         else:
             break
