@@ -10,7 +10,7 @@ from typing import Callable
 import pymupdf
 
 from extractors.answer_key import AnswerKey, key_in_booklet, read_key
-from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_page
+from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_pages
 from extractors.geometry import Box, area, expand, intersection, union
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.questions import Question, build_question, line_markers, looks_cjk, number_chain, question_start
@@ -52,25 +52,20 @@ class KeyMismatch(PdfError):
     """The answer key does not fit the booklet."""
 
 
-def read_booklet(doc: pymupdf.Document, page_numbers: list[int],
-                 progress: Callable[[int], None] | None = None) -> list[ExamPage]:
-    pages = []
-    for n in page_numbers:
-        pages.append(read_exam_page(doc[n - 1], n))
-        if progress:
-            progress(1)
-    return pages
-
-
 def detect_questions(pages: list[ExamPage]) -> tuple[list[XLine], list[Question]]:
     lines = [l for p in pages for l in p.lines]
     candidates = {i: s for i, l in enumerate(lines) if (s := question_start(l, i))}
     mark_furniture(pages, protect=lambda l: bool(line_markers(l, 0)) or _is_start(l, candidates, lines))
     starts = [s for i, s in candidates.items() if not lines[i].furniture]
     chain = number_chain(starts, lines)
+    in_chain = {s.line_index for s in chain}
+    # a heading start of another kind ('PERGUNTA 1' of a questionnaire after the exam) ends a question
+    others = sorted(s.line_index for s in starts if s.line_index not in in_chain and s.style.startswith("kw:")
+                    and s.style != (chain[0].style if chain else ""))
     questions = []
     for k, s in enumerate(chain):
         end = chain[k + 1].line_index if k + 1 < len(chain) else len(lines)
+        end = min([end] + [i for i in others if s.line_index < i < end])
         questions.append(build_question(lines, s, end))
     return lines, questions
 
@@ -99,7 +94,9 @@ def _decorative(pages: list[ExamPage], lines: list[XLine], questions: list[Quest
                 l.page == p.number and (i in starts or l.furniture) and intersection(b, l.bbox)
                 and area(intersection(b, l.bbox)) > 0.5 * area(l.bbox) for i, l in enumerate(lines))
             in_margin = b[3] < p.rect[1] + 0.08 * height or b[1] > p.rect[3] - 0.06 * height
-            if behind_text or seen[key] >= 3 or in_margin:
+            page_area = (p.rect[2] - p.rect[0]) * height
+            background = area(b) > 0.6 * page_area
+            if behind_text or seen[key] >= 3 or in_margin or background:
                 out.add((p.number, b))
     return out
 
@@ -152,8 +149,8 @@ def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Que
             pos = _image_position(p, b, lines, first_index)
             owner = next((q for q in questions if pos < (q.option_lines[-1] if q.option_lines else q.lines.stop)),
                          None)
-            if owner is None or pos < questions[0].start.line_index - 40:
-                continue
+            if owner is None or p.number < lines[questions[0].start.line_index].page:
+                continue  # the cover and instructions come before the first question
             out[owner.number].append((p.number, b))
     return out
 
@@ -226,7 +223,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
     doc = open_pdf(path)
     try:
         page_numbers = [n for n in (pages or range(1, doc.page_count + 1)) if 1 <= n <= doc.page_count]
-        exam_pages = read_booklet(doc, page_numbers, progress)
+        exam_pages = read_exam_pages(doc, page_numbers, progress)
         lines, questions = detect_questions(exam_pages)
         if not questions:
             raise PdfError(path, "no numbered questions found (is this an exam booklet? try --kind book)")

@@ -96,8 +96,8 @@ def _spans(page: pymupdf.Page) -> list[XSpan]:
                 continue
             for s in ln.get("spans", []):
                 text = s.get("text", "")
-                if not text.strip() or s["size"] < 4:
-                    continue
+                if not text or s["size"] < 4:
+                    continue  # spaces in spans of their own are kept: they separate words
                 name = s.get("font", "")
                 bold = bool(s.get("flags", 0) & 16) or "bold" in name.lower()
                 out.append(XSpan(text, tuple(s["bbox"]), name, s["size"], bold))
@@ -125,9 +125,12 @@ def _gutter(spans: list[XSpan], rect: Box) -> float | None:
             run_start = None
     if best is None or best_len < 6:
         return None
-    left = sum(1 for s in spans if s.bbox[2] <= best)
-    right = sum(1 for s in spans if s.bbox[0] >= best)
-    return best if left >= 5 and right >= 5 else None
+    # columns of running text: lines wrap close to the gutter on the left and start close after it
+    # on the right (a row of options set four across leaves a gap too, but ragged)
+    half = best_len / 2 + 20
+    wrap_left = sum(1 for s in spans if best - half <= s.bbox[2] <= best and len(s.text.strip()) > 15)
+    start_right = sum(1 for s in spans if best <= s.bbox[0] <= best + half and len(s.text.strip()) > 15)
+    return best if wrap_left >= 4 and start_right >= 4 else None
 
 
 def _rows(spans: list[XSpan]) -> list[list[XSpan]]:
@@ -144,32 +147,53 @@ def _rows(spans: list[XSpan]) -> list[list[XSpan]]:
     return [sorted(r, key=lambda s: s.bbox[0]) for r in rows]
 
 
-def read_exam_page(page: pymupdf.Page, number: int) -> ExamPage:
-    rect = tuple(page.rect)
-    spans = _spans(page)
-    gutter = _gutter(spans, rect)
-    lines: list[XLine] = []
+def _lines(spans: list[XSpan], gutter: float | None, number: int) -> list[XLine]:
     if gutter is None:
-        lines = [XLine(number, 0, union(s.bbox for s in r), r) for r in _rows(spans)]
-    else:
-        crossing = [s for s in spans if s.bbox[0] < gutter < s.bbox[2]]
-        left = [s for s in spans if s.bbox[2] <= gutter]
-        right = [s for s in spans if s.bbox[0] >= gutter]
-        full = [XLine(number, -1, union(s.bbox for s in r), r) for r in _rows(crossing)]
-        cols = [[XLine(number, c, union(s.bbox for s in r), r) for r in _rows(side)]
-                for c, side in enumerate((left, right))]
-        # full-width lines split the page into bands; each band reads left column, then right
-        cuts = sorted(l.bbox[1] for l in full)
-        def band(l):
-            return sum(1 for c in cuts if c <= l.bbox[1])
-        lines = sorted(full + cols[0] + cols[1],
-                       key=lambda l: (band(l), 0 if l.column == -1 else 1, l.column, l.bbox[1]))
-    images = []
+        return [XLine(number, 0, union(s.bbox for s in r), r) for r in _rows(spans)]
+    crossing = [s for s in spans if s.bbox[0] < gutter - 1 and s.bbox[2] > gutter + 1]
+    left = [s for s in spans if s not in crossing and (s.bbox[0] + s.bbox[2]) / 2 < gutter]
+    right = [s for s in spans if s not in crossing and (s.bbox[0] + s.bbox[2]) / 2 >= gutter]
+    full = [XLine(number, -1, union(s.bbox for s in r), r) for r in _rows(crossing)]
+    cols = [[XLine(number, c, union(s.bbox for s in r), r) for r in _rows(side)]
+            for c, side in enumerate((left, right))]
+    # full-width lines split the page into bands; each band reads left column, then right
+    cuts = sorted(l.bbox[1] for l in full)
+
+    def band(line: XLine) -> int:
+        return sum(1 for c in cuts if c <= line.bbox[1] + (0 if line.column == -1 else 0.5))
+
+    return sorted(full + cols[0] + cols[1], key=lambda l: (band(l), 0 if l.column == -1 else 1, l.column, l.bbox[1]))
+
+
+def _images(page: pymupdf.Page) -> list[Box]:
+    out = []
     for info in page.get_image_info():
         b = tuple(info["bbox"])
         if b[2] - b[0] >= 20 and b[3] - b[1] >= 20:
-            images.append(b)
-    return ExamPage(number, rect, lines, images)
+            out.append(b)
+    return out
+
+
+def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None) -> list[ExamPage]:
+    """Pages in reading order. The column gutter is the booklet's: a page whose right column holds
+    only a note, or that sets one question across the full width, still has the same columns."""
+    raw = []
+    for n in numbers:
+        page = doc[n - 1]
+        spans = _spans(page)
+        raw.append((n, tuple(page.rect), spans, _gutter(spans, tuple(page.rect)), _images(page)))
+        if progress:
+            progress(1)
+    found = Counter(round(g / 4) * 4 for *_, g, _ in raw if g is not None)
+    shared = found.most_common(1)[0][0] if found and found.most_common(1)[0][1] >= max(2, 0.3 * len(raw)) else None
+    pages = []
+    for n, rect, spans, gutter, images in raw:
+        if gutter is None and shared is not None:
+            beside = [s for s in spans if s.bbox[2] <= shared or s.bbox[0] >= shared]
+            if len(beside) >= 0.5 * len(spans):
+                gutter = shared
+        pages.append(ExamPage(n, rect, _lines(spans, gutter, n), images))
+    return pages
 
 
 def _norm(text: str) -> str:

@@ -37,6 +37,7 @@ class Marker:
     letter: str
     style: str
     x0: float
+    text_x: float = 0.0  # where the option's text begins on the page (continuations align there)
 
 
 @dataclass
@@ -63,10 +64,9 @@ def question_start(line: XLine, index: int) -> Start | None:
         return Start(index, int(m.group(1)), "num" + m.group(2), rest, m.start(3))
     first = line.spans[0].text.strip() if line.spans else ""
     if re.fullmatch(r"\d{1,3}", first) and len(line.spans) > 1:
-        gap = line.spans[1].bbox[0] - line.spans[0].bbox[2]
         at = text.find(first) + len(first)
         rest = text[at:].lstrip()
-        if rest and gap >= 0 and not re.fullmatch(r"[_\s]*|[A-J]", rest):
+        if rest and not re.fullmatch(r"[_\s]*|[A-J]", rest):
             return Start(index, int(first), "bare", rest, len(text) - len(rest))
     return None
 
@@ -109,8 +109,34 @@ def _circled_letter(ch: str) -> str:
     return chr(ord("A") + (o - 0x24B6)) if o <= 0x24BF else chr(ord("a") + (o - 0x24D0))
 
 
+def _x_at(line: XLine, offset: int) -> float:
+    """Page x of a character offset in the line's text (spans measured proportionally)."""
+    pos = 0
+    text = line.text
+    for s in line.spans:
+        at = text.find(s.text, pos)
+        if at < 0:
+            continue
+        if at <= offset <= at + len(s.text):
+            frac = (offset - at) / max(1, len(s.text))
+            return s.bbox[0] + frac * (s.bbox[2] - s.bbox[0])
+        pos = at + len(s.text)
+    return line.bbox[0]
+
+
 def line_markers(line: XLine, index: int) -> list[Marker]:
     """Every place in a line where an option could begin."""
+    out = _markers(line, index)
+    text = line.text
+    for m in out:
+        end = m.end
+        while end < len(text) and text[end] == " ":
+            end += 1
+        m.text_x = _x_at(line, end)
+    return out
+
+
+def _markers(line: XLine, index: int) -> list[Marker]:
     text = line.text
     out: list[Marker] = []
     for m in _PAREN.finditer(text):
@@ -217,8 +243,8 @@ def _last_option_line(lines: list[XLine], marker: Marker, end_index: int) -> int
         same_flow = ln.page == prev.page and ln.column == prev.column
         gap = ln.bbox[1] - prev.bbox[3] if same_flow else 0.0
         height = prev.bbox[3] - prev.bbox[1]
-        # across a page or column break, a continuation keeps the option's indent
-        indent_ok = ln.x0 > marker.x0 + 1.5 and (same_flow or ln.x0 <= marker.x0 + 40)
+        # a continuation line starts under the option's text (hanging indent), not elsewhere
+        indent_ok = ln.x0 > marker.x0 + 1.5 and abs(ln.x0 - marker.text_x) <= 12
         if indent_ok and gap <= 0.9 * height and line_markers(ln, i) == []:
             last = i
         else:
