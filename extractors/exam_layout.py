@@ -25,6 +25,18 @@ class XSpan:
     size: float
     bold: bool
 
+    @property
+    def ink(self) -> Box:
+        """The box of the span's visible text: padding spaces can reach across a column gutter."""
+        t = self.text
+        n = len(t) or 1
+        lead, trail = len(t) - len(t.lstrip()), len(t) - len(t.rstrip())
+        if lead == n:
+            c = (self.bbox[0] + self.bbox[2]) / 2
+            return (c, self.bbox[1], c, self.bbox[3])
+        w = self.bbox[2] - self.bbox[0]
+        return (self.bbox[0] + w * lead / n, self.bbox[1], self.bbox[2] - w * trail / n, self.bbox[3])
+
 
 @dataclass
 class XLine:
@@ -111,7 +123,8 @@ def _gutter(spans: list[XSpan], rect: Box) -> float | None:
     lo, hi = int(x0 + 0.3 * width), int(x0 + 0.7 * width)
     cover = [0] * (hi - lo)
     for s in spans:
-        a, b = max(lo, int(s.bbox[0])), min(hi, int(s.bbox[2]) + 1)
+        ink = s.ink
+        a, b = max(lo, int(ink[0])), min(hi, int(ink[2]) + 1)
         for x in range(a, b):
             cover[x - lo] += 1
     allowed = max(1, len(spans) // 50)  # a wide table or a banner may cross the gutter
@@ -128,8 +141,8 @@ def _gutter(spans: list[XSpan], rect: Box) -> float | None:
     # columns of running text: lines wrap close to the gutter on the left and start close after it
     # on the right (a row of options set four across leaves a gap too, but ragged)
     half = best_len / 2 + 20
-    wrap_left = sum(1 for s in spans if best - half <= s.bbox[2] <= best and len(s.text.strip()) > 15)
-    start_right = sum(1 for s in spans if best <= s.bbox[0] <= best + half and len(s.text.strip()) > 15)
+    wrap_left = sum(1 for s in spans if best - half <= s.ink[2] <= best and len(s.text.strip()) > 15)
+    start_right = sum(1 for s in spans if best <= s.ink[0] <= best + half and len(s.text.strip()) > 15)
     return best if wrap_left >= 4 and start_right >= 4 else None
 
 
@@ -150,9 +163,9 @@ def _rows(spans: list[XSpan]) -> list[list[XSpan]]:
 def _lines(spans: list[XSpan], gutter: float | None, number: int) -> list[XLine]:
     if gutter is None:
         return [XLine(number, 0, union(s.bbox for s in r), r) for r in _rows(spans)]
-    crossing = [s for s in spans if s.bbox[0] < gutter - 1 and s.bbox[2] > gutter + 1]
-    left = [s for s in spans if s not in crossing and (s.bbox[0] + s.bbox[2]) / 2 < gutter]
-    right = [s for s in spans if s not in crossing and (s.bbox[0] + s.bbox[2]) / 2 >= gutter]
+    crossing = [s for s in spans if s.ink[0] < gutter - 1 and s.ink[2] > gutter + 1]
+    left = [s for s in spans if s not in crossing and (s.ink[0] + s.ink[2]) / 2 < gutter]
+    right = [s for s in spans if s not in crossing and (s.ink[0] + s.ink[2]) / 2 >= gutter]
     full = [XLine(number, -1, union(s.bbox for s in r), r) for r in _rows(crossing)]
     cols = [[XLine(number, c, union(s.bbox for s in r), r) for r in _rows(side)]
             for c, side in enumerate((left, right))]
@@ -189,7 +202,7 @@ def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None) ->
     pages = []
     for n, rect, spans, gutter, images in raw:
         if gutter is None and shared is not None:
-            beside = [s for s in spans if s.bbox[2] <= shared or s.bbox[0] >= shared]
+            beside = [s for s in spans if s.ink[2] <= shared or s.ink[0] >= shared]
             if len(beside) >= 0.5 * len(spans):
                 gutter = shared
         pages.append(ExamPage(n, rect, _lines(spans, gutter, n), images))
