@@ -91,7 +91,7 @@ def _decorative(pages: list[ExamPage], lines: list[XLine], questions: list[Quest
         for b in p.images:
             key = (round(b[0]), round(b[1]), round(b[2]), round(b[3]))
             behind_text = any(
-                l.page == p.number and (i in starts or l.furniture) and intersection(b, l.bbox)
+                l.page == p.number and (i in starts or l.furniture) and l.text.strip() and intersection(b, l.bbox)
                 and area(intersection(b, l.bbox)) > 0.5 * area(l.bbox) for i, l in enumerate(lines))
             in_margin = b[3] < p.rect[1] + 0.08 * height or b[1] > p.rect[3] - 0.06 * height
             page_area = (p.rect[2] - p.rect[0]) * height
@@ -119,44 +119,87 @@ def _merge_touching(boxes: list[Box]) -> list[Box]:
     return [tuple(b) for b in merged]
 
 
-def _image_position(page: ExamPage, box: Box, lines: list[XLine], first_index: dict[int, int]) -> float:
-    """Where a picture falls in reading order: just before the first line of its column below it."""
-    on_page = [(i, l) for i, l in enumerate(lines) if l.page == page.number]
-    if not on_page:
-        return first_index.get(page.number, 0) - 0.5
-    beside = [(i, l) for i, l in on_page if min(l.bbox[2], box[2]) - max(l.bbox[0], box[0]) > 0]
-    column = Counter(l.column for _, l in beside).most_common(1)[0][0] if beside else on_page[0][1].column
-    same = [(i, l) for i, l in on_page if l.column in (column, -1)]
-    below = [i for i, l in same if l.bbox[1] >= box[3] - 2]
-    if below:
-        return min(below) - 0.5
-    return max(i for i, _ in same) + 0.5 if same else on_page[-1][0] + 0.5
+_FIGURE_REF = re.compile(
+    r"photograph|photomicrograph|micrograph|image|figure|radiograph|x-ray|electrocardiogram|ECG|"
+    r"tracing|illustrat|如圖|附圖|下圖|圖[一二三四五]|figura|imagem|fotografia|radiografia|exibid|ilustra",
+    re.IGNORECASE)
 
 
-def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Question]) -> dict[int, list]:
-    """A picture belongs to the question whose options it comes before (so one set above a question
-    number belongs to that question, and one inside a stem to its own question)."""
-    decorative = _decorative(pages, lines, questions)
-    first_index: dict[int, int] = {}
-    for i, l in enumerate(lines):
-        first_index.setdefault(l.page, i)
-    out: dict[int, list] = {q.number: [] for q in questions}
-    if not questions:
-        return out
-    for p in pages:
-        boxes = _merge_touching([b for b in p.images if (p.number, b) not in decorative])
-        for b in boxes:
-            pos = _image_position(p, b, lines, first_index)
-            owner = next((q for q in questions if pos < (q.option_lines[-1] if q.option_lines else q.lines.stop)),
-                         None)
-            if owner is None or p.number < lines[questions[0].start.line_index].page:
-                continue  # the cover and instructions come before the first question
-            out[owner.number].append((p.number, b))
+def _owners(lines: list[XLine], questions: list[Question]) -> dict[int, tuple[Question, str, Question | None]]:
+    """Each line's question, whether it is in the question's body or in the text after it, and
+    the question that follows."""
+    out: dict[int, tuple[Question, str, Question | None]] = {}
+    for k, q in enumerate(questions):
+        following = questions[k + 1] if k + 1 < len(questions) else None
+        for i in range(q.start.line_index, q.end):
+            out[i] = (q, "body" if i < q.lines.stop else "trailing", following)
     return out
 
 
-_SHARED = re.compile(r"(?:quest(?:ões|oes|ions)|items?|preguntas|itens)\s*#?\s*(\d{1,3})\s*(?:,\s*\d{1,3}\s*)*"
-                     r"(?:e|a|and|to|y|[-–—])\s*#?(\d{1,3})", re.IGNORECASE)
+def _image_owner(page: ExamPage, box: Box, lines: list[XLine], owners: dict
+                 ) -> tuple[Question | None, bool]:
+    """(the question a picture belongs to, whether it sits in an item set's shared preamble).
+
+    Beside a question's lines: that question. Inside its text: that question. After a question's
+    trailing text: the next question's preamble. Between one question's options and the next
+    number: the one whose stem refers to a picture, else the nearer one.
+    """
+    text = [(i, l) for i, l in enumerate(lines) if l.page == page.number and not l.furniture and l.text.strip()
+            and i in owners]
+    if not text:
+        return None, False
+    h = box[3] - box[1]
+    beside = {owners[i][0].number: owners[i][0] for i, l in text
+              if min(l.bbox[3], box[3]) - max(l.bbox[1], box[1]) > 0.5 * min(h, l.bbox[3] - l.bbox[1])
+              and (l.bbox[2] <= box[0] + 2 or l.bbox[0] >= box[2] - 2)}
+    if len(beside) == 1:
+        return next(iter(beside.values())), False
+    cols = [l for _, l in text if min(l.bbox[2], box[2]) - max(l.bbox[0], box[0]) > 0]
+    column = Counter(l.column for l in cols).most_common(1)[0][0] if cols else None
+    flow = [(i, l) for i, l in text if column is None or l.column in (column, -1)]
+    above = max((x for x in flow if x[1].bbox[3] <= box[1] + 2), key=lambda x: x[0], default=None)
+    below = min((x for x in flow if x[1].bbox[1] >= box[3] - 2), key=lambda x: x[0], default=None)
+    if above is None:
+        return (owners[below[0]][0], False) if below is not None else (None, False)
+    q_above, part, following = owners[above[0]]
+    if part == "trailing":  # after a question's own text: the preamble of the next one
+        return following, True
+    if below is None or owners[below[0]][0] is q_above:
+        return q_above, False
+    q_below = owners[below[0]][0]
+    ref_above, ref_below = bool(_FIGURE_REF.search(q_above.stem)), bool(_FIGURE_REF.search(q_below.stem))
+    if ref_above != ref_below:
+        return (q_above if ref_above else q_below), False
+    gap_above = box[1] - above[1].bbox[3]
+    gap_below = below[1].bbox[1] - box[3]
+    return (q_above if gap_above < gap_below else q_below), False
+
+
+def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Question],
+                  groups: dict[int, list[int]]) -> dict[int, list]:
+    """Pictures to questions; one in an item set's shared preamble counts for every item of the set."""
+    decorative = _decorative(pages, lines, questions)
+    owners = _owners(lines, questions)
+    out: dict[int, list] = {q.number: [] for q in questions}
+    if not questions:
+        return out
+    first_page = lines[questions[0].start.line_index].page
+    for p in pages:
+        if p.number < first_page:
+            continue  # the cover and instructions come before the first question
+        for b in _merge_touching([b for b in p.images if (p.number, b) not in decorative]):
+            owner, preamble = _image_owner(p, b, lines, owners)
+            if owner is None:
+                continue
+            for n in [owner.number] + (groups.get(owner.number, []) if preamble else []):
+                if n in out:
+                    out[n].append((p.number, b))
+    return out
+
+
+_SHARED = re.compile(r"(?:(?:quest(?:ões|oes|ions)|items?|preguntas|itens)\s*#?\s*(\d{1,3})\s*(?:,\s*\d{1,3}\s*)*"
+                     r"(?:e|a|and|to|y|[-–—])\s*#?(\d{1,3}))|(?:第\s*(\d{1,3})\s*題\s*(?:至|到|~|-|–)\s*第?\s*(\d{1,3})\s*題)",
+                     re.IGNORECASE)
 _CONTINUES = re.compile(r"^(承上題|承接上題|接上題)")
 
 
@@ -166,8 +209,8 @@ def shared_groups(questions: list[Question]) -> dict[int, list[int]]:
     numbers = {q.number for q in questions}
     for q in questions:
         for text in (q.trailing, q.stem[:200]):
-            for a, b in _SHARED.findall(text):
-                a, b = int(a), int(b)
+            for m in _SHARED.finditer(text):
+                a, b = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), int(m.group(4)))
                 if a < b <= a + 10 and {a, b} <= numbers:
                     members = set(range(a, b + 1))
                     for n in members:
@@ -237,8 +280,8 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
             if key_pages:  # questions must not run into the key
                 questions = [q for q in questions if exam_pages_of(q, lines)[0] not in key_pages]
         warnings = check_key(path, key, numbers, bool(keys))
-        images = assign_images(exam_pages, lines, questions)
         groups = shared_groups(questions)
+        images = assign_images(exam_pages, lines, questions, groups)
         prev_trailing = ""
         out = []
         for q in questions:

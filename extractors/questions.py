@@ -49,6 +49,7 @@ class Question:
     lines: range                       # line indices from the start to the last option line
     option_lines: list[int] = field(default_factory=list)
     trailing: str = ""                 # text after the last option, before the next question
+    end: int = 0                       # the line index where this question's text ends
 
 
 def question_start(line: XLine, index: int) -> Start | None:
@@ -214,7 +215,7 @@ def build_question(lines: list[XLine], start: Start, end_index: int) -> Question
     stem_from = (start.line_index, first_offset)
     if not run:
         stem = join_lines(_cut(lines, stem_from, (end_index - 1, 10**9)))
-        return Question(start.number, start, stem, [], range(start.line_index, end_index))
+        return Question(start.number, start, stem, [], range(start.line_index, end_index), end=end_index)
     stem = join_lines(_cut(lines, stem_from, (run[0].line_index, run[0].start)))
     options = []
     for k, m in enumerate(run):
@@ -229,7 +230,7 @@ def build_question(lines: list[XLine], start: Start, end_index: int) -> Question
     last = _last_option_line(lines, run[-1], end_index)
     trailing = join_lines(_cut(lines, (last + 1, 0), (end_index - 1, 10**9))) if last + 1 < end_index else ""
     return Question(start.number, start, stem, options, range(start.line_index, last + 1),
-                    [m.line_index for m in run], trailing)
+                    [m.line_index for m in run], trailing, end_index)
 
 
 def _last_option_line(lines: list[XLine], marker: Marker, end_index: int) -> int:
