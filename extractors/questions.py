@@ -244,17 +244,23 @@ def _last_option_line(lines: list[XLine], marker: Marker, end_index: int) -> int
         same_flow = ln.page == prev.page and ln.column == prev.column
         gap = ln.bbox[1] - prev.bbox[3] if same_flow else 0.0
         height = prev.bbox[3] - prev.bbox[1]
-        # a continuation line starts under the option's text (hanging indent), not elsewhere
-        indent_ok = ln.x0 > marker.x0 + 1.5 and abs(ln.x0 - marker.text_x) <= 12
-        if indent_ok and gap <= 0.9 * height and line_markers(ln, i) == []:
+        # a continuation line starts under the option's text (hanging indent), in the option's type
+        indent_ok = marker.x0 + 1.5 < ln.x0 <= marker.text_x + 20
+        if indent_ok and gap <= 0.9 * height and _same_type(ln, lines[marker.line_index]) and not line_markers(ln, i):
             last = i
         else:
             break
     return last
 
 
-def stem_text(q: Question) -> str:
-    return q.stem
+def _type(line: XLine) -> tuple[float, bool]:
+    main = max((s for s in line.spans if s.text.strip()), key=lambda s: len(s.text.strip()), default=None)
+    return (main.size, main.bold) if main else (0.0, False)
+
+
+def _same_type(a: XLine, b: XLine) -> bool:
+    (sa, ba), (sb, bb) = _type(a), _type(b)
+    return abs(sa - sb) <= 1.0 and ba == bb
 
 
 def looks_cjk(text: str) -> bool:
