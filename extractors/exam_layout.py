@@ -147,6 +147,7 @@ def _gutter(spans: list[XSpan], rect: Box) -> float | None:
 
 
 def _rows(spans: list[XSpan]) -> list[list[XSpan]]:
+    """Spans on one baseline, left to right; rows of nothing but spaces are dropped."""
     rows: list[list[XSpan]] = []
     for s in sorted(spans, key=lambda s: ((s.bbox[1] + s.bbox[3]) / 2, s.bbox[0])):
         if rows:
@@ -157,7 +158,7 @@ def _rows(spans: list[XSpan]) -> list[list[XSpan]]:
                 r.append(s)
                 continue
         rows.append([s])
-    return [sorted(r, key=lambda s: s.bbox[0]) for r in rows]
+    return [sorted(r, key=lambda s: s.bbox[0]) for r in rows if any(s.text.strip() for s in r)]
 
 
 def _lines(spans: list[XSpan], gutter: float | None, number: int) -> list[XLine]:
@@ -169,6 +170,7 @@ def _lines(spans: list[XSpan], gutter: float | None, number: int) -> list[XLine]
     full = [XLine(number, -1, union(s.bbox for s in r), r) for r in _rows(crossing)]
     cols = [[XLine(number, c, union(s.bbox for s in r), r) for r in _rows(side)]
             for c, side in enumerate((left, right))]
+    _lift_into_full_width(cols, full)
     # full-width lines split the page into bands; each band reads left column, then right
     cuts = sorted(l.bbox[1] for l in full)
 
@@ -176,6 +178,31 @@ def _lines(spans: list[XSpan], gutter: float | None, number: int) -> list[XLine]
         return sum(1 for c in cuts if c <= line.bbox[1] + (0 if line.column == -1 else 0.5))
 
     return sorted(full + cols[0] + cols[1], key=lambda l: (band(l), 0 if l.column == -1 else 1, l.column, l.bbox[1]))
+
+
+def _lift_into_full_width(cols: list[list[XLine]], full: list[XLine]) -> None:
+    """A heading set in one column right above a full-width block, below everything in the other
+    column and apart from its own column's text, opens that block (a full-width question's
+    'QUESTÃO 100' banner): it is read with the block, not before the other column."""
+    tops = sorted(l.bbox[1] for l in full)
+    for c, own in enumerate(cols):
+        other = cols[1 - c]
+        for k, line in enumerate(own):
+            h = line.bbox[3] - line.bbox[1]
+            below_block = [t for t in tops if t >= line.bbox[3]]
+            if not below_block or below_block[0] - line.bbox[3] > 2 * h:
+                continue
+            if any(o.bbox[3] > line.bbox[1] and o.bbox[1] < below_block[0] for o in other):
+                continue
+            prev = own[k - 1] if k else None
+            if prev is not None and line.bbox[1] - prev.bbox[3] < 0.5 * h:
+                continue
+            if any(o.bbox[1] > line.bbox[1] and o.bbox[1] < below_block[0] for o in own):
+                continue
+            own.remove(line)
+            line.column = -1
+            full.append(line)
+            break
 
 
 def _images(page: pymupdf.Page) -> list[Box]:
