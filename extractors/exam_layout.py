@@ -165,6 +165,10 @@ def _lines(spans: list[XSpan], gutter: float | None, number: int) -> list[XLine]
     if gutter is None:
         return [XLine(number, 0, union(s.bbox for s in r), r) for r in _rows(spans)]
     crossing = [s for s in spans if s.ink[0] < gutter - 1 and s.ink[2] > gutter + 1]
+    # a marker or a label set in a column on the baseline of a full-width line is part of that line
+    bands = [(s.bbox[1], s.bbox[3]) for s in crossing]
+    crossing += [s for s in spans if s not in crossing and any(
+        min(b, s.bbox[3]) - max(a, s.bbox[1]) > 0.5 * (s.bbox[3] - s.bbox[1]) for a, b in bands)]
     left = [s for s in spans if s not in crossing and (s.ink[0] + s.ink[2]) / 2 < gutter]
     right = [s for s in spans if s not in crossing and (s.ink[0] + s.ink[2]) / 2 >= gutter]
     full = [XLine(number, -1, union(s.bbox for s in r), r) for r in _rows(crossing)]
