@@ -119,9 +119,10 @@ def _merge_touching(boxes: list[Box]) -> list[Box]:
     return [tuple(b) for b in merged]
 
 
+# words that point at a picture (not names of tests, which stems mention without showing)
 _FIGURE_REF = re.compile(
-    r"photograph|photomicrograph|micrograph|image|figure|radiograph|x-ray|electrocardiogram|ECG|"
-    r"tracing|illustrat|如圖|附圖|下圖|圖[一二三四五]|figura|imagem|fotografia|radiografia|exibid|ilustra",
+    r"photograph|micrograph|image|figure|radiograph|x-ray|\b(?:is|are) shown|shown (?:below|above|here)|"
+    r"illustrat|如圖|附圖|下圖|圖[一二三四五]|figura|imagem|foto|radiografia|exibid|ilustrad|a seguir",
     re.IGNORECASE)
 
 
@@ -149,14 +150,14 @@ def _image_owner(page: ExamPage, box: Box, lines: list[XLine], owners: dict
     if not text:
         return None, False
     h = box[3] - box[1]
-    beside = {owners[i][0].number: owners[i][0] for i, l in text
+    cols = [l for _, l in text if min(l.bbox[2], box[2]) - max(l.bbox[0], box[0]) > 0]
+    column = Counter(l.column for l in cols).most_common(1)[0][0] if cols else None
+    flow = [(i, l) for i, l in text if column is None or l.column in (column, -1)]
+    beside = {owners[i][0].number: owners[i][0] for i, l in flow
               if min(l.bbox[3], box[3]) - max(l.bbox[1], box[1]) > 0.5 * min(h, l.bbox[3] - l.bbox[1])
               and (l.bbox[2] <= box[0] + 2 or l.bbox[0] >= box[2] - 2)}
     if len(beside) == 1:
         return next(iter(beside.values())), False
-    cols = [l for _, l in text if min(l.bbox[2], box[2]) - max(l.bbox[0], box[0]) > 0]
-    column = Counter(l.column for l in cols).most_common(1)[0][0] if cols else None
-    flow = [(i, l) for i, l in text if column is None or l.column in (column, -1)]
     above = max((x for x in flow if x[1].bbox[3] <= box[1] + 2), key=lambda x: x[0], default=None)
     below = min((x for x in flow if x[1].bbox[1] >= box[3] - 2), key=lambda x: x[0], default=None)
     if above is None:
@@ -194,6 +195,9 @@ def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Que
             for n in [owner.number] + (groups.get(owner.number, []) if preamble else []):
                 if n in out:
                     out[n].append((p.number, b))
+    for k, q in enumerate(questions[1:], start=1):  # 承上題: the case goes on, with its pictures
+        if _CONTINUES.match(q.stem) and not out[q.number]:
+            out[q.number] = list(out[questions[k - 1].number])
     return out
 
 
