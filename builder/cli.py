@@ -61,8 +61,12 @@ def extract(
     workspace: Path = WorkspaceOpt,
     dpi: int = typer.Option(150, "--dpi", min=36, max=600, help="Resolution of the figure crops."),
     pages: Optional[str] = typer.Option(None, "--pages", help="Pages to read, e.g. 1-20,25 (default: all)."),
-    ocr: str = typer.Option("auto", "--ocr", help="OCR pages: auto (pages with no text layer), always, never."),
-    lang: str = typer.Option("eng", "--lang", help="Tesseract language(s) for OCR, e.g. eng, por, chi_tra, eng+por."),
+    key: List[Path] = typer.Option([], "--key", help="Answer-key PDF of an exam booklet; repeat it for a "
+                                   "corrections key, which overrides the earlier one."),
+    kind: str = typer.Option("auto", "--kind", help="auto (detect), book (figures and tables) or exam (questions)."),
+    ocr: str = typer.Option("auto", "--ocr", help="OCR: auto (scanned documents), always, never."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Document language, ISO (pt, en, zh-TW) or Tesseract "
+                                       "(por, eng, chi_tra, eng+por) code; for OCR and question metadata."),
     license: Optional[str] = typer.Option(None, "--license", help="Licence of these documents, recorded on the source."),
     force: bool = typer.Option(False, "--force", help="Redo documents already extracted."),
     debug_render: bool = typer.Option(False, "--debug-render",
@@ -71,20 +75,25 @@ def extract(
                                        help="Write reports/contact-sheet.html."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Extract figures, tables, captions and citing paragraphs from books and articles."""
+    """Extract figures, tables, captions and citing paragraphs from books and articles, or
+    multiple-choice questions with their official answers from exam booklets."""
     from builder import contact_sheet as sheet
     from builder.pipeline import ExtractOptions, extract_documents
     from extractors.pdf_document import parse_pages
 
     if ocr not in ("auto", "always", "never"):
         raise typer.BadParameter("use auto, always or never", param_hint="--ocr")
+    if kind not in ("auto", "book", "exam"):
+        raise typer.BadParameter("use auto, book or exam", param_hint="--kind")
+    if key and kind == "book":
+        raise typer.BadParameter("an answer key goes with an exam booklet, not --kind book", param_hint="--key")
     try:
         parse_pages(pages, 1)  # validates the syntax only
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--pages")
     ws = _open_workspace(workspace)
     options = ExtractOptions(dpi=dpi, pages=pages, ocr=ocr, language=lang, license=license, force=force,
-                             debug_render=debug_render)
+                             debug_render=debug_render, kind=kind, keys=list(key))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as progress:
         task = None
@@ -109,12 +118,13 @@ def extract(
                           "documents": [asdict(r) for r in results]}, ensure_ascii=False, indent=1))
     else:
         table = Table(title=f"builder extract → {ws.root}", title_justify="left")
-        for col in ("document", "status", "pages", "figures", "tables"):
-            table.add_column(col, justify="right" if col in ("pages", "figures", "tables") else "left")
+        numeric = ("pages", "figures", "tables", "questions")
+        for col in ("document", "kind", "status") + numeric:
+            table.add_column(col, justify="right" if col in numeric else "left")
         for r in results:
             colour = {"done": "green", "skipped": "cyan", "failed": "red"}[r.status]
-            table.add_row(Path(r.path).name, f"[{colour}]{r.status}[/{colour}]", str(r.pages),
-                          str(r.figures), str(r.tables))
+            table.add_row(Path(r.path).name, r.kind or "-", f"[{colour}]{r.status}[/{colour}]", str(r.pages),
+                          str(r.figures), str(r.tables), str(r.questions))
         out.print(table)
         if sheet_path:
             out.print(f"contact sheet: {sheet_path}", highlight=False)
@@ -157,8 +167,8 @@ def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w
     pdf = make_demo_book(Path(workspace).parent / "demo-book.pdf" if Path(workspace).name else Path("demo-book.pdf"))
     if not as_json:
         out.print(f"demo book written to {pdf}", highlight=False)
-    extract(paths=[pdf], workspace=workspace, dpi=150, pages=None, ocr="never", lang="eng", license="CC0-1.0",
-            force=False, debug_render=False, contact_sheet=True, as_json=as_json)
+    extract(paths=[pdf], workspace=workspace, dpi=150, pages=None, key=[], kind="book", ocr="never", lang="en",
+            license="CC0-1.0", force=False, debug_render=False, contact_sheet=True, as_json=as_json)
 
 
 def main() -> None:

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from builder.records import Citation, Figure, ImageRef, Provenance, Source, figure_id, round_bbox
-from builder.workspace import Workspace, now_iso
-from extractors import book
+from builder.records import (Citation, Figure, ImageRef, Option, Provenance, Question, QuestionImage,
+                             QuestionProvenance, Source, figure_id, question_id, round_bbox)
+from builder.workspace import DocumentWriter, Workspace, now_iso
+from extractors import book, exam
+from extractors.figure_renderer import render_png
+from extractors.ocr import iso_code
 from extractors.pdf_document import PdfError, open_pdf, parse_pages
 
 STAGE = "extract"
@@ -26,16 +29,19 @@ class ExtractOptions:
     dpi: int = 150
     pages: str | None = None
     ocr: str = "auto"
-    language: str = "eng"
+    language: str | None = None
     license: str | None = None
     force: bool = False
     debug_render: bool = False
+    kind: str = "auto"                      # auto | book | exam
+    keys: list[Path] = field(default_factory=list)
 
-    def version(self) -> str:
-        """The stage version: a rerun with other output-changing options redoes the work."""
-        opts = {"dpi": self.dpi, "pages": self.pages, "ocr": self.ocr, "language": self.language}
+    def version(self, key_shas: list[str] = ()) -> str:
+        """The stage version: a rerun with other output-changing options (or other keys) redoes the work."""
+        opts = {"dpi": self.dpi, "pages": self.pages, "ocr": self.ocr, "language": self.language,
+                "kind": self.kind, "keys": list(key_shas)}
         digest = hashlib.sha256(json.dumps(opts, sort_keys=True).encode()).hexdigest()[:8]
-        return f"{book.EXTRACTOR}-{book.VERSION}+{digest}"
+        return f"{book.EXTRACTOR}-{book.VERSION}+{exam.EXTRACTOR}-{exam.VERSION}+{digest}"
 
 
 @dataclass
@@ -43,9 +49,11 @@ class DocResult:
     path: str
     status: str                      # done | skipped | failed
     sha256: str | None = None
+    kind: str | None = None          # book | exam
     pages: int = 0
     figures: int = 0
     tables: int = 0
+    questions: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -91,45 +99,95 @@ def extract_documents(ws: Workspace, paths: list[Path], options: ExtractOptions,
 
 def extract_one(ws: Workspace, path: Path, options: ExtractOptions,
                 on_page: Callable[[int], None] | None = None) -> DocResult:
-    version = options.version()
     try:
         if not path.exists():
             raise PdfError(path, "no such file")
         sha = sha256_file(path)
+        key_shas = []
+        for k in options.keys:
+            if not Path(k).exists():
+                raise PdfError(k, "no such answer-key file")
+            key_shas.append(sha256_file(Path(k)))
     except (OSError, PdfError) as exc:
         return DocResult(str(path), "failed", error=str(exc) if isinstance(exc, PdfError) else f"{path}: {exc}")
+    version = options.version(key_shas)
     if not options.force and ws.is_done(STAGE, sha, version):
         return _skipped(ws, path, sha)
     try:
-        with ws.document(STAGE, sha, kinds=("figure",)) as out:
+        with ws.document(STAGE, sha, kinds=("figure", "question")) as out:
             if not options.force and ws.is_done(STAGE, sha, version):  # another run finished it meanwhile
                 return _skipped(ws, path, sha)
             doc = open_pdf(path)
             with doc:
                 pages = parse_pages(options.pages, doc.page_count)
-            debug_dir = ws.path(f"debug/{sha[:12]}") if options.debug_render else None
-            result = book.extract_book(path, pages=pages, ocr=options.ocr, language=options.language,
-                                       progress=on_page, debug_dir=debug_dir)
-            source = Source(sha256=sha, path=str(path.resolve()), filename=path.name, pages=result.page_count,
-                            kind="book", added_at=now_iso(), title=result.title, license=options.license,
-                            size_bytes=path.stat().st_size)
-            records = []
-            for fig, png, w, h in book.render_figures(path, result.figures, options.dpi):
-                fid = figure_id(sha, fig.page, fig.kind, fig.id_part)
-                rel = out.put_image(f"{fid}.png", png)
-                records.append(to_record(fig, fid, sha, result,
-                                         ImageRef(rel, options.dpi, w, h, hashlib.sha256(png).hexdigest())))
-            ws.add_source(source)
-            out.put_records(records)
-            counts = {"figure": sum(r.kind == "figure" for r in records),
-                      "table": sum(r.kind == "table" for r in records), "pages": len(result.pages_read)}
-            out.commit(version, counts)
+            kind = options.kind
+            if kind == "auto":
+                kind = "exam" if options.keys or exam.looks_like_exam(path) else "book"
+            if kind == "exam":
+                result = _extract_exam(ws, out, path, sha, pages, options, key_shas, on_page)
+            else:
+                result = _extract_book(ws, out, path, sha, pages, options, on_page)
+            out.commit(version, {"kind": kind, "figure": result.figures, "table": result.tables,
+                                 "question": result.questions, "pages": result.pages})
     except PdfError as exc:
         ws.record_error(STAGE, sha, str(exc))
         return DocResult(str(path), "failed", sha256=sha, error=str(exc))
     except ValueError as exc:  # a bad --pages spec
         return DocResult(str(path), "failed", sha256=sha, error=f"{path}: {exc}")
-    return DocResult(str(path), "done", sha, result.page_count, counts["figure"], counts["table"],
+    return result
+
+
+def _source(path: Path, sha: str, pages: int, kind: str, options: ExtractOptions, title=None,
+            language=None) -> Source:
+    return Source(sha256=sha, path=str(path.resolve()), filename=path.name, pages=pages, kind=kind,
+                  added_at=now_iso(), title=title, license=options.license, language=language,
+                  size_bytes=path.stat().st_size)
+
+
+def _extract_book(ws, out: DocumentWriter, path: Path, sha: str, pages: list[int], options: ExtractOptions,
+                  on_page) -> DocResult:
+    debug_dir = ws.path(f"debug/{sha[:12]}") if options.debug_render else None
+    result = book.extract_book(path, pages=pages, ocr=options.ocr, language=options.language,
+                               progress=on_page, debug_dir=debug_dir)
+    records = []
+    for fig, png, w, h in book.render_figures(path, result.figures, options.dpi):
+        fid = figure_id(sha, fig.page, fig.kind, fig.id_part)
+        rel = out.put_image(f"{fid}.png", png)
+        records.append(to_record(fig, fid, sha, result, ImageRef(rel, options.dpi, w, h, hashlib.sha256(png).hexdigest())))
+    ws.add_source(_source(path, sha, result.page_count, "book", options, result.title, iso_code(options.language)))
+    out.put_records(records)
+    return DocResult(str(path), "done", sha, "book", result.page_count,
+                     sum(r.kind == "figure" for r in records), sum(r.kind == "table" for r in records),
+                     warnings=result.warnings)
+
+
+def _extract_exam(ws, out: DocumentWriter, path: Path, sha: str, pages: list[int], options: ExtractOptions,
+                  key_shas: list[str], on_page) -> DocResult:
+    result = exam.extract_exam(path, keys=options.keys, pages=pages, language=options.language,
+                               ocr=options.ocr != "never", progress=on_page)
+    records = []
+    with open_pdf(path) as doc:
+        for q in result.questions:
+            qid = question_id(sha, q.number)
+            images = []
+            for k, (page, box) in enumerate(q.images, start=1):
+                png, w, h = render_png(doc[page - 1], box, options.dpi)
+                rel = out.put_image(f"{qid}-img{k}.png", png)
+                images.append(QuestionImage(page, round_bbox(box), rel, options.dpi, w, h, hashlib.sha256(png).hexdigest()))
+            records.append(Question(
+                id=qid, source_sha256=sha, number=q.number, page=q.page, pages=q.pages, stem=q.stem,
+                options=[Option(label, text) for label, text in q.options], answer=q.answer,
+                answer_status=q.answer_status, answer_note=q.answer_note, answer_source=q.answer_source,
+                images=images, language=result.language, exam={"name": result.exam_name, "year": result.year},
+                shared_stem_with=q.shared_stem_with, shared_context=q.shared_context,
+                provenance=QuestionProvenance(exam.EXTRACTOR, exam.VERSION, sha, q.page, result.key_files)))
+    for k, key_sha in zip(options.keys, key_shas):
+        key_path = Path(k)
+        with open_pdf(key_path) as kdoc:
+            ws.add_source(_source(key_path, key_sha, kdoc.page_count, "answer-key", options))
+    ws.add_source(_source(path, sha, result.page_count, "exam", options, result.exam_name, result.language))
+    out.put_records(records)
+    return DocResult(str(path), "done", sha, "exam", result.page_count, questions=len(records),
                      warnings=result.warnings)
 
 
@@ -137,8 +195,8 @@ def _skipped(ws: Workspace, path: Path, sha: str) -> DocResult:
     marker = ws.done_marker(STAGE, sha)
     counts = marker.counts if marker else {}
     src = ws.source(sha)
-    return DocResult(str(path), "skipped", sha, src.pages if src else 0, counts.get("figure", 0),
-                     counts.get("table", 0))
+    return DocResult(str(path), "skipped", sha, counts.get("kind"), src.pages if src else 0,
+                     counts.get("figure", 0), counts.get("table", 0), counts.get("question", 0))
 
 
 def to_record(fig: book.ExtractedFigure, fid: str, sha: str, result: book.BookExtraction,

@@ -136,10 +136,70 @@ class Figure(Record):
         return cls(**data)
 
 
+@dataclass
+class QuestionImage:
+    page: int
+    bbox: Bbox
+    path: str
+    dpi: int
+    width: int
+    height: int
+    sha256: str
+
+
+@dataclass
+class Option:
+    label: str
+    text: str
+
+
+@dataclass
+class QuestionProvenance:
+    extractor: str
+    extractor_version: str
+    source_sha256: str
+    page: int
+    key_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Question(Record):
+    KIND: ClassVar[str] = "question"
+    id: str
+    source_sha256: str
+    number: int
+    page: int
+    pages: list[int]
+    stem: str
+    options: list[Option]
+    answer: str | list[str] | None
+    answer_status: str
+    provenance: QuestionProvenance
+    images: list[QuestionImage] = field(default_factory=list)
+    language: str | None = None
+    exam: dict = field(default_factory=dict)
+    answer_note: str = ""
+    answer_source: str = ""
+    shared_stem_with: list[int] = field(default_factory=list)
+    shared_context: str = ""
+
+    @classmethod
+    def _build(cls, data):
+        data = dict(data)
+        data["options"] = [Option(**o) for o in data["options"]]
+        data["images"] = [QuestionImage(**i) for i in data.get("images", [])]
+        data["provenance"] = QuestionProvenance(**data["provenance"])
+        return cls(**data)
+
+
+def question_id(source_sha256: str, number: int) -> str:
+    return f"{source_sha256[:12]}-q{number}"
+
+
 def figure_id(source_sha256: str, page: int, kind: str, number: str) -> str:
     """Stable across reruns: the same document, page and label give the same id."""
     safe = "".join(ch if ch.isalnum() or ch in "._" else "_" for ch in number)
     return f"{source_sha256[:12]}-p{page}-{kind}-{safe}"
 
 
-RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure}
+RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure, "question": Question}

@@ -11,7 +11,7 @@ from extractors.citations import Paragraph, find_citing
 from extractors.figure_detector import candidate_regions, choose_regions, panel_labels
 from extractors.figure_renderer import render_png
 from extractors.geometry import Box
-from extractors.ocr import OcrUnavailable
+from extractors.ocr import OcrUnavailable, tesseract_code
 from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.rotation import DOWN, UP, frame_of, rotated_view
@@ -101,7 +101,7 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
         page_numbers = pages or list(range(1, doc.page_count + 1))
         page_numbers = [n for n in page_numbers if 1 <= n <= doc.page_count]
         warnings: list[str] = []
-        contents = read_pages(doc, path, page_numbers, ocr, language, progress, warnings)
+        contents = read_pages(doc, path, page_numbers, ocr, tesseract_code(language), progress, warnings)
         figures, regions_by_page = detect(contents)
         if debug_dir is not None:
             from extractors.visual_logger import render_debug_page
@@ -112,7 +112,7 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
         title = (doc.metadata or {}).get("title") or None
         return BookExtraction(path=str(path), page_count=doc.page_count, pages_read=[c.number for c in contents],
                               figures=figures, warnings=warnings, ocr_pages=ocr_pages,
-                              ocr_language=language if ocr_pages else None, title=title)
+                              ocr_language=tesseract_code(language) if ocr_pages else None, title=title)
     finally:
         doc.close()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import pymupdf
 from extractors.answer_key import AnswerKey, key_in_booklet, read_key
 from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_pages
 from extractors.geometry import Box, area, expand, intersection, union
+from extractors.ocr import OcrUnavailable, iso_code, tesseract_code
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.questions import Question, build_question, line_markers, looks_cjk, number_chain, question_start
 
@@ -74,8 +76,11 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
     return question_start(line, 0) is not None
 
 
-def looks_like_exam(pages: list[ExamPage]) -> bool:
-    """Auto-detection: a run of numbered questions, most of them with lettered options."""
+def looks_like_exam(path: str | Path, sample_pages: int = 40) -> bool:
+    """Auto-detection: a run of numbered questions, most of them with lettered options, in the
+    first pages (front matter included)."""
+    with open_pdf(path) as doc:
+        pages = read_exam_pages(doc, list(range(1, min(doc.page_count, sample_pages) + 1)))
     _, questions = detect_questions(pages)
     with_options = sum(1 for q in questions if len(q.options) >= 2)
     return len(questions) >= 5 and with_options >= 0.6 * len(questions)
@@ -256,7 +261,7 @@ def exam_identity(doc: pymupdf.Document) -> tuple[str | None, int | None]:
     if spans:
         top = max(s["size"] for s in spans)
         name = " ".join(s["text"].strip() for s in spans if s["size"] >= 0.8 * top)[:160] or None
-    text = " ".join(doc[i].get_text() for i in range(min(2, doc.page_count)))
+    text = unicodedata.normalize("NFKC", " ".join(doc[i].get_text() for i in range(min(2, doc.page_count))))
     years = Counter(int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text) if 1950 <= int(y) <= 2100)
     roc = Counter(int(y) + 1911 for y in re.findall(r"(?<!\d)(\d{2,3})\s*年", text) if 50 <= int(y) <= 189)
     years.update(roc)
@@ -265,25 +270,35 @@ def exam_identity(doc: pymupdf.Document) -> tuple[str | None, int | None]:
 
 
 def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int] | None = None,
-                 language: str | None = None,
+                 language: str | None = None, ocr: bool = True,
                  progress: Callable[[int], None] | None = None) -> ExamExtraction:
+    """``language``: ISO or Tesseract code; it labels the questions and drives OCR of scanned pages."""
     doc = open_pdf(path)
     try:
         page_numbers = [n for n in (pages or range(1, doc.page_count + 1)) if 1 <= n <= doc.page_count]
-        exam_pages = read_exam_pages(doc, page_numbers, progress)
+        try:
+            exam_pages = read_exam_pages(doc, page_numbers, progress, tesseract_code(language) if ocr else None)
+        except OcrUnavailable as exc:
+            raise PdfError(path, str(exc)) from exc
         lines, questions = detect_questions(exam_pages)
         if not questions:
             raise PdfError(path, "no numbered questions found (is this an exam booklet? try --kind book)")
         numbers = {q.number for q in questions}
         key = AnswerKey()
         key_pages: list[int] = []
+        booklet_head = " ".join(doc[i].get_text() for i in range(min(2, doc.page_count)))
         for k in keys:
+            with open_pdf(k) as kdoc:
+                conflict = key_identity_conflict(booklet_head, kdoc[0].get_text())
+            if conflict:
+                raise KeyMismatch(k, f"this key does not fit {Path(path).name}: {conflict}")
             key.merge(read_key(k))
         if not keys:
             key, key_pages = key_in_booklet(doc, numbers, Path(path).name)
             if key_pages:  # questions must not run into the key
                 questions = [q for q in questions if exam_pages_of(q, lines)[0] not in key_pages]
-        warnings = check_key(path, key, numbers, bool(keys))
+        letters = {q.number: {label for label, _ in q.options} for q in questions}
+        warnings = check_key(path, key, numbers, bool(keys), letters)
         groups = shared_groups(questions)
         images = assign_images(exam_pages, lines, questions, groups)
         prev_trailing = ""
@@ -305,7 +320,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
         sample = " ".join(q.stem for q in questions[:20])
         name, year = exam_identity(doc)
         return ExamExtraction(path=str(path), page_count=doc.page_count, questions=out,
-                              language=language or detect_language(sample), exam_name=name, year=year,
+                              language=iso_code(language) or detect_language(sample), exam_name=name, year=year,
                               key_files=key.files, key_pages=key_pages, warnings=warnings)
     finally:
         doc.close()
@@ -315,17 +330,48 @@ def exam_pages_of(q: Question, lines: list[XLine]) -> list[int]:
     return sorted({lines[i].page for i in q.lines})
 
 
-def check_key(path, key: AnswerKey, numbers: set[int], key_given: bool) -> list[str]:
-    """A key must cover the booklet's numbers; one that does not belong to it is refused."""
+_CODE = re.compile(r"(?:代號|試題代號|c[óo]digo|code|caderno)\s*[：:]?\s*(\d{3,6})", re.IGNORECASE)
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+
+
+def identity_tokens(text: str) -> dict[str, set[str]]:
+    """Exam codes and years a document states about itself (ROC years as 民國 years: 101年 = 2012)."""
+    text = unicodedata.normalize("NFKC", text)
+    years = set(_YEAR.findall(text)) | {str(int(y) + 1911) for y in re.findall(r"(?<!\d)(\d{2,3})\s*年", text)
+                                        if 50 <= int(y) <= 189}
+    return {"code": set(_CODE.findall(text)), "year": years}
+
+
+def key_identity_conflict(booklet_text: str, key_text: str) -> str | None:
+    """Why a key plainly belongs to another exam (another code, another year), or None."""
+    b, k = identity_tokens(booklet_text), identity_tokens(key_text)
+    for what in ("code", "year"):
+        if b[what] and k[what] and not (b[what] & k[what]):
+            return f"the key states {what} {', '.join(sorted(k[what]))}, the booklet {', '.join(sorted(b[what]))}"
+    return None
+
+
+def check_key(path, key: AnswerKey, numbers: set[int], key_given: bool,
+              options: dict[int, set[str]] | None = None) -> list[str]:
+    """A key must cover the booklet's numbers and answer with letters its questions have;
+    one that does not belong to the booklet is refused."""
     if not key.entries:
         return [f"{path}: no answer key given or found in the booklet; answers left empty (use --key)"]
     keyed = set(key.entries)
     missing, extra = sorted(numbers - keyed), sorted(keyed - numbers)
     overlap = len(numbers & keyed)
-    if key_given and overlap < 0.5 * len(numbers):
+    if key_given and (overlap < 0.5 * len(numbers) or len(missing) + len(extra) > max(3, 0.05 * len(numbers))):
         raise KeyMismatch(", ".join(key.files), f"this key does not fit {Path(path).name}: it keys questions "
                           f"{_ranges(sorted(keyed))}, the booklet has {_ranges(sorted(numbers))}")
     warnings = []
+    if options:
+        foreign = sorted(n for n, e in key.entries.items() if n in options and options[n]
+                         and any(a not in options[n] for a in ([e.answer] if isinstance(e.answer, str) else e.answer or [])))
+        if key_given and len(foreign) > max(2, 0.1 * len(numbers)):
+            raise KeyMismatch(", ".join(key.files), f"this key does not fit {Path(path).name}: its answers name "
+                              f"options the questions do not have (questions {_ranges(foreign)})")
+        if foreign:
+            warnings.append(f"{path}: the key answers with a letter the question lacks: questions {_ranges(foreign)}")
     if missing:
         warnings.append(f"{path}: the key has no answer for questions {_ranges(missing)}")
     if extra:

@@ -99,9 +99,9 @@ def join_lines(texts: list[str]) -> str:
     return out
 
 
-def _spans(page: pymupdf.Page) -> list[XSpan]:
+def _spans(page: pymupdf.Page, textpage=None) -> list[XSpan]:
     out = []
-    d = page.get_text("dict", flags=TEXT_FLAGS)
+    d = page.get_text("dict", flags=TEXT_FLAGS, textpage=textpage)
     for block in d.get("blocks", []):
         for ln in block.get("lines", []):
             if abs(ln.get("dir", (1, 0))[0] - 1) > 0.05:
@@ -218,13 +218,18 @@ def _images(page: pymupdf.Page) -> list[Box]:
     return out
 
 
-def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None) -> list[ExamPage]:
+def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None, ocr_language: str | None = None
+                    ) -> list[ExamPage]:
     """Pages in reading order. The column gutter is the booklet's: a page whose right column holds
-    only a note, or that sets one question across the full width, still has the same columns."""
+    only a note, or that sets one question across the full width, still has the same columns.
+    With ``ocr_language``, pages that have no text layer are read by OCR."""
     raw = []
     for n in numbers:
         page = doc[n - 1]
         spans = _spans(page)
+        if ocr_language and not any(s.text.strip() for s in spans):
+            from extractors.ocr import ocr_textpage
+            spans = _spans(page, ocr_textpage(page, ocr_language))
         raw.append((n, tuple(page.rect), spans, _gutter(spans, tuple(page.rect)), _images(page)))
         if progress:
             progress(1)

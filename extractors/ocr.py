@@ -12,6 +12,27 @@ class OcrUnavailable(RuntimeError):
     pass
 
 
+# ISO 639 codes (what metadata uses) and Tesseract's codes (what OCR needs)
+_TESSERACT = {"en": "eng", "pt": "por", "es": "spa", "it": "ita", "fr": "fra", "de": "deu",
+              "zh-tw": "chi_tra", "zh-hant": "chi_tra", "zh": "chi_sim", "zh-cn": "chi_sim", "zh-hans": "chi_sim"}
+_ISO = {v: k for k, v in _TESSERACT.items() if k not in ("zh-hant", "zh-cn", "zh-hans")} | {"chi_tra": "zh-TW"}
+
+
+def tesseract_code(lang: str | None) -> str:
+    """'pt' -> 'por', 'zh-TW' -> 'chi_tra', 'eng+por' stays; None -> 'eng'."""
+    if not lang:
+        return "eng"
+    return "+".join(_TESSERACT.get(part.lower(), part) for part in lang.split("+"))
+
+
+def iso_code(lang: str | None) -> str | None:
+    """'por' -> 'pt', 'pt' stays, 'eng+por' -> 'en'."""
+    if not lang:
+        return None
+    first = lang.split("+")[0]
+    return _ISO.get(first, first)
+
+
 def tesseract_languages() -> set[str]:
     import subprocess
     if not shutil.which("tesseract"):
@@ -20,13 +41,18 @@ def tesseract_languages() -> set[str]:
     return {ln.strip() for ln in out.stdout.splitlines()[1:] if ln.strip()}
 
 
-def ocr_lines(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list[Line]:
+def ocr_textpage(page: pymupdf.Page, language: str = "eng", dpi: int = 300):
+    language = tesseract_code(language)
     if not shutil.which("tesseract"):
         raise OcrUnavailable("page needs OCR but Tesseract is not installed "
                              "(run scripts/install-system-deps.sh, or pass --ocr never)")
     missing = [code for code in language.split("+") if code not in tesseract_languages()]
     if missing:
         raise OcrUnavailable(f"Tesseract has no language data for {', '.join(missing)} "
-                             f"(apt-get install tesseract-ocr-{missing[0]})")
-    tp = page.get_textpage_ocr(language=language, dpi=dpi, full=True)
+                             f"(apt-get install tesseract-ocr-{missing[0].replace('_', '-')})")
+    return page.get_textpage_ocr(language=language, dpi=dpi, full=True)
+
+
+def ocr_lines(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list[Line]:
+    tp = ocr_textpage(page, language, dpi)
     return _lines_from_dict(page.get_text("dict", textpage=tp, flags=TEXT_FLAGS))
