@@ -141,8 +141,10 @@ def _gutter(spans: list[XSpan], rect: Box) -> float | None:
     # columns of running text: lines wrap close to the gutter on the left and start close after it
     # on the right (a row of options set four across leaves a gap too, but ragged)
     half = best_len / 2 + 20
-    wrap_left = sum(1 for s in spans if best - half <= s.ink[2] <= best and len(s.text.strip()) > 15)
-    start_right = sum(1 for s in spans if best <= s.ink[0] <= best + half and len(s.text.strip()) > 15)
+    left_rows = _rows([s for s in spans if s.ink[2] <= best])
+    right_rows = _rows([s for s in spans if s.ink[0] >= best])
+    wrap_left = sum(1 for r in left_rows if best - half <= max(s.ink[2] for s in r) and len(join_spans(r)) > 15)
+    start_right = sum(1 for r in right_rows if min(s.ink[0] for s in r) <= best + half and len(join_spans(r)) > 15)
     return best if wrap_left >= 4 and start_right >= 4 else None
 
 
@@ -227,10 +229,13 @@ def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None, oc
     for n in numbers:
         page = doc[n - 1]
         spans = _spans(page)
+        images = _images(page)
         if ocr_language and not any(s.text.strip() for s in spans):
             from extractors.ocr import ocr_textpage
+            from extractors.raster_graphics import raster_graphics
             spans = _spans(page, ocr_textpage(page, ocr_language))
-        raw.append((n, tuple(page.rect), spans, _gutter(spans, tuple(page.rect)), _images(page)))
+            images = [g.bbox for g in raster_graphics(page, [s for s in spans if s.text.strip()])]
+        raw.append((n, tuple(page.rect), spans, _gutter(spans, tuple(page.rect)), images))
         if progress:
             progress(1)
     found = Counter(round(g / 4) * 4 for *_, g, _ in raw if g is not None)

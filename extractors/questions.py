@@ -53,6 +53,11 @@ class Question:
 
 
 def question_start(line: XLine, index: int) -> Start | None:
+    start = _question_start(line, index)
+    return start if start is not None and start.number >= 1 else None
+
+
+def _question_start(line: XLine, index: int) -> Start | None:
     text = line.text
     m = _KW.match(text) or _KW.match(unicodedata.normalize("NFKC", text))
     if m and m.string is text:

@@ -11,7 +11,7 @@ from collections import deque
 import numpy as np
 import pymupdf
 
-from extractors.page_content import Graphic, Line
+from extractors.page_content import Graphic
 
 DPI = 36            # half-point cells are plenty for figure boxes
 INK = 170           # grey level under which a pixel is ink
@@ -19,7 +19,8 @@ MIN_SIDE = 18.0     # points
 MIN_AREA = 900.0    # square points
 
 
-def raster_graphics(page: pymupdf.Page, lines: list[Line]) -> list[Graphic]:
+def raster_graphics(page: pymupdf.Page, lines: list) -> list[Graphic]:
+    """``lines``: anything with a ``bbox`` (text lines or words) that is text, not picture."""
     pix = page.get_pixmap(dpi=DPI, colorspace=pymupdf.csGRAY, alpha=False)
     grey = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width]
     ink = grey < INK

@@ -67,8 +67,9 @@ def test_folder_argument_and_page_range(tmp_path):
 
 
 def test_demo_is_the_first_run_a_new_user_makes(tmp_path):
-    proc = run_builder("demo", cwd=tmp_path, check=True)
-    assert "demo-book.pdf" in proc.stdout and re.search(r"demo-book\.pdf\s*│\s*done\s*│\s*3\s*│\s*3\s*│\s*1", proc.stdout)
+    [doc] = json.loads(run_builder("demo", "--json", cwd=tmp_path, check=True).stdout)["documents"]
+    assert Path(doc["path"]).name == "demo-book.pdf"
+    assert (doc["status"], doc["kind"], doc["pages"], doc["figures"], doc["tables"]) == ("done", "book", 3, 3, 1)
     again = run_builder("demo", cwd=tmp_path, check=True)
-    assert re.search(r"skipped", again.stdout)
+    assert re.search(r"demo-book\.pdf\s*│\s*book\s*│\s*skipped", again.stdout)
     assert (tmp_path / "outputs" / "demo" / "reports" / "contact-sheet.html").exists()

@@ -46,3 +46,23 @@ def test_missing_language_data_is_a_clear_error(tmp_path, demo_pdf):
     scan = _scanned_copy(demo_pdf, tmp_path / "scan.pdf")
     with pytest.raises(PdfError, match="no language data for xyz"):
         extract_book(scan, language="xyz")
+
+
+def test_scanned_exam_booklet_gives_questions_options_and_pictures(tmp_path):
+    """Three pages of a real booklet turned into pictures: OCR must recover the items."""
+    from extractors.exam import extract_exam
+    src = pymupdf.open(corpus_file("us_usmle_step1_sample.pdf"))
+    out = pymupdf.open()
+    for pno in (8, 9):
+        page = src[pno]
+        new = out.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, stream=page.get_pixmap(dpi=200).tobytes("png"))
+    scan = tmp_path / "scan.pdf"
+    out.save(scan)
+    result = extract_exam(scan, language="en")
+    by_number = {q.number: q for q in result.questions}
+    assert sorted(by_number) == [1, 2, 3, 4, 5]
+    assert [text for _, text in by_number[2].options] == ["Eczema", "Folliculitis", "Hidradenitis",
+                                                          "Keratosis pilaris", "Urticaria"]
+    assert len(by_number[2].images) == 1 and len(by_number[1].images) == 0
+    assert result.language == "en"
