@@ -26,7 +26,7 @@ import pymupdf
 from builder.pipeline import ExtractOptions, extract_one
 from builder.workspace import Workspace
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
+from corpus import DEFAULT_CORPUS
 
 
 class PeakRss:

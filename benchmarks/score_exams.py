@@ -9,25 +9,14 @@ matches (the corpus README's rule).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-from rapidfuzz.distance import Levenshtein
-
+from corpus import norm, truth_files
+from corpus import similarity as sim
 from extractors.exam import extract_exam
-
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
-
-
-def norm(text: str) -> str:
-    return " ".join((text or "").split())
-
-
-def sim(a: str, b: str) -> float:
-    return Levenshtein.normalized_similarity(norm(a), norm(b))
 
 
 def _answer(a):
@@ -91,16 +80,8 @@ def score_file(truth_path: Path, verbose: bool = False) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--only")
-    ap.add_argument("--verbose", action="store_true")
-    args = ap.parse_args(argv)
-    files = sorted(args.corpus.glob("*.questions.json"))
-    if args.only:
-        files = [f for f in files if args.only in f.name]
+    args, files = truth_files(__doc__.splitlines()[0], ".questions.json", argv)
     if not files:
-        print(f"no *.questions.json in {args.corpus}", file=sys.stderr)
         return 2
     cols = ("found", "options_count", "answer", "stem", "options_text", "images", "fully")
     print(f"{'booklet':44} {'n':>4} " + " ".join(f"{c[:7]:>7}" for c in cols) + f" {'extra':>5} {'s':>5}")

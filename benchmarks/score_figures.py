@@ -9,29 +9,20 @@ whitespace-normalised text; citing-page recall is over the ground truth's cited_
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-from rapidfuzz.distance import Levenshtein
-
+from corpus import norm, similarity, truth_files
 from extractors.book import extract_book
 from extractors.geometry import iou
 from extractors.labels import label_at_start, normalise_number
-
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
-
 
 def truth_key(entry: dict) -> tuple[str, str]:
     label = label_at_start(entry.get("printed_label") or entry["id"])
     number = label.number if label else normalise_number(entry["id"].split()[-1])
     return entry["kind"], number
-
-
-def norm(text: str) -> str:
-    return " ".join(text.split())
 
 
 def score_file(truth_path: Path, verbose: bool = False) -> dict:
@@ -68,8 +59,7 @@ def score_file(truth_path: Path, verbose: bool = False) -> dict:
             if ei not in used:
                 print(f"   EXTRA {e.label} p{e.page} {[round(v) for v in e.figure_bbox]} {e.caption_text[:60]!r}")
     tp = len(matches)
-    caption_sims = [Levenshtein.normalized_similarity(norm(g["caption_text"]), norm(e.caption_text))
-                    for g, e, _ in matches]
+    caption_sims = [similarity(g["caption_text"], e.caption_text) for g, e, _ in matches]
     cited_truth = sum(len(g.get("cited_on_pages", [])) for g, _, _ in matches)
     cited_found = sum(len(set(g.get("cited_on_pages", [])) & set(e.cited_on_pages)) for g, e, _ in matches)
     return {"file": truth["file"], "pages": result.page_count, "seconds": seconds, "tp": tp,
@@ -86,16 +76,8 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--only", help="score only files whose name contains this")
-    ap.add_argument("--verbose", action="store_true", help="list misses and extras")
-    args = ap.parse_args(argv)
-    files = sorted(args.corpus.glob("*.figures.json"))
-    if args.only:
-        files = [f for f in files if args.only in f.name]
+    args, files = truth_files(__doc__.splitlines()[0], ".figures.json", argv)
     if not files:
-        print(f"no *.figures.json in {args.corpus}", file=sys.stderr)
         return 2
     rows = []
     print(f"{'file':58} {'pages':>5} {'tp':>3} {'fp':>3} {'fn':>3} {'P':>5} {'R':>5} {'F1':>5} {'cap':>5} {'cite':>5} {'s':>6}")

@@ -173,7 +173,8 @@ def _extract_exam(ws, out: DocumentWriter, path: Path, sha: str, pages: list[int
             for k, (page, box) in enumerate(q.images, start=1):
                 png, w, h = render_png(doc[page - 1], box, options.dpi)
                 rel = out.put_image(f"{qid}-img{k}.png", png)
-                images.append(QuestionImage(page, round_bbox(box), rel, options.dpi, w, h, hashlib.sha256(png).hexdigest()))
+                images.append(QuestionImage(path=rel, dpi=options.dpi, width=w, height=h,
+                                            sha256=hashlib.sha256(png).hexdigest(), page=page, bbox=round_bbox(box)))
             records.append(Question(
                 id=qid, source_sha256=sha, number=q.number, page=q.page, pages=q.pages, stem=q.stem,
                 options=[Option(label, text) for label, text in q.options], answer=q.answer,

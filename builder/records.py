@@ -137,14 +137,10 @@ class Figure(Record):
 
 
 @dataclass
-class QuestionImage:
-    page: int
-    bbox: Bbox
-    path: str
-    dpi: int
-    width: int
-    height: int
-    sha256: str
+class QuestionImage(ImageRef):
+    """A picture of a question: the image file, and where it sits in the booklet."""
+    page: int = 1
+    bbox: Bbox = field(default_factory=list)
 
 
 @dataclass
