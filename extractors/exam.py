@@ -76,11 +76,21 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
     return question_start(line, 0) is not None
 
 
+# lines that open like an option: "(A)", "A)", "A.", a lone letter, "B text" (B-D are no words), glyphs
+_OPTION_LINE = re.compile(r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s*$|[B-D]\s+\S|[\u24b6-\u24bf\ue000-\uf8ff])",
+                          re.MULTILINE)
+
+
 def looks_like_exam(path: str | Path, sample_pages: int = 40) -> bool:
     """Auto-detection: a run of numbered questions, most of them with lettered options, in the
-    first pages (front matter included)."""
+    first pages (front matter included). Plain text first: a book with few option-like lines is
+    settled without laying out its pages."""
     with open_pdf(path) as doc:
-        pages = read_exam_pages(doc, list(range(1, min(doc.page_count, sample_pages) + 1)))
+        numbers = list(range(1, min(doc.page_count, sample_pages) + 1))
+        option_like = sum(len(_OPTION_LINE.findall(doc[n - 1].get_text())) for n in numbers)
+        if option_like < 10:
+            return False
+        pages = read_exam_pages(doc, numbers)
     _, questions = detect_questions(pages)
     with_options = sum(1 for q in questions if len(q.options) >= 2)
     return len(questions) >= 5 and with_options >= 0.6 * len(questions)
