@@ -159,6 +159,52 @@ def status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
 
 
 @app.command()
+def tag(workspace: Path = WorkspaceOpt, force: bool = typer.Option(False, "--force", help="Tag again."),
+        as_json: bool = JsonOpt) -> None:
+    """Label every figure and question with the taxonomy (modality, anatomy, specialty, profession)."""
+    from builder.tagging import tag_workspace
+    ws = _open_workspace(workspace, create=False)
+    results = tag_workspace(ws, force=force)
+    if as_json:
+        print(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"builder tag → {ws.root}", title_justify="left")
+    for col in ("document", "status", "records", "modality", "anatomy", "specialty", "profession"):
+        table.add_column(col, justify="left" if col in ("document", "status") else "right")
+    for r in results:
+        got = r.labelled or {}
+        table.add_row(r.source, r.status, str(r.records),
+                      *(str(got.get(f"with_{f}", "-")) for f in ("modality", "anatomy", "specialty", "profession")))
+    out.print(table)
+
+
+@app.command()
+def stats(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt,
+          charts: bool = typer.Option(True, "--charts/--no-charts", help="Write reports/stats-<facet>.png.")) -> None:
+    """Per-facet label distributions, printed and drawn as bar charts."""
+    from builder.stats import distributions, write_charts
+    ws = _open_workspace(workspace, create=False)
+    result = distributions(ws)
+    if not result["records"]:
+        say(f"error: {ws.root}: no labels yet; run `builder tag -w {ws.root}` first")
+        raise typer.Exit(1)
+    result["charts"] = write_charts(ws, result) if charts else []
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    for facet, info in result["facets"].items():
+        table = Table(title=f"{facet}: {info['labelled']}/{result['records']} labelled ({info['coverage']:.0%})",
+                      title_justify="left")
+        table.add_column("category")
+        table.add_column("records", justify="right")
+        for name, n in info["categories"].items():
+            table.add_row(name, str(n))
+        out.print(table)
+    for path in result["charts"]:
+        out.print(f"chart: {path}", highlight=False)
+
+
+@app.command()
 def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w",
                                         help="Workspace for the demo run."),
          as_json: bool = JsonOpt) -> None:

@@ -179,7 +179,7 @@ def _extract_exam(ws, out: DocumentWriter, path: Path, sha: str, pages: list[int
                 id=qid, source_sha256=sha, number=q.number, page=q.page, pages=q.pages, stem=q.stem,
                 options=[Option(label, text) for label, text in q.options], answer=q.answer,
                 answer_status=q.answer_status, answer_note=q.answer_note, answer_source=q.answer_source,
-                images=images, language=result.language, exam={"name": result.exam_name, "year": result.year},
+                images=images, language=result.language, exam={"name": result.exam_name, "year": result.year, "cover": result.cover},
                 shared_stem_with=q.shared_stem_with, shared_context=q.shared_context,
                 provenance=QuestionProvenance(exam.EXTRACTOR, exam.VERSION, sha, q.page, result.key_files)))
     for k, key_sha in zip(options.keys, key_shas):

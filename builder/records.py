@@ -188,6 +188,23 @@ class Question(Record):
         return cls(**data)
 
 
+@dataclass
+class Labels(Record):
+    """Taxonomy labels of one figure or question; ``facets`` maps a facet to its labels, best first."""
+    KIND: ClassVar[str] = "labels"
+    id: str
+    record_id: str
+    record_kind: str
+    source_sha256: str
+    taxonomy_version: str
+    facets: dict
+    taggers: list[str]
+
+    def primary(self, facet: str) -> dict | None:
+        labels = self.facets.get(facet) or []
+        return labels[0] if labels else None
+
+
 def question_id(source_sha256: str, number: int) -> str:
     return f"{source_sha256[:12]}-q{number}"
 
@@ -198,4 +215,5 @@ def figure_id(source_sha256: str, page: int, kind: str, number: str) -> str:
     return f"{source_sha256[:12]}-p{page}-{kind}-{safe}"
 
 
-RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure, "question": Question}
+RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure, "question": Question,
+                                          "labels": Labels}

@@ -45,6 +45,7 @@ class ExamExtraction:
     language: str | None
     exam_name: str | None
     year: int | None
+    cover: str | None
     key_files: list[str]
     key_pages: list[int]
     warnings: list[str]
@@ -260,6 +261,12 @@ def detect_language(text: str) -> str | None:
     return max(scores, key=scores.get) if max(scores.values()) > 0 else None
 
 
+def exam_cover(doc: pymupdf.Document, chars: int = 600) -> str | None:
+    """The booklet's opening text: it says which exam and for whom (profession, edition)."""
+    text = " ".join(" ".join(doc[i].get_text().split()) for i in range(min(2, doc.page_count)))
+    return text[:chars] or None
+
+
 def exam_identity(doc: pymupdf.Document) -> tuple[str | None, int | None]:
     """Name: the largest type on the first page; year: from the content of the first pages."""
     if doc.page_count == 0:
@@ -331,6 +338,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
         name, year = exam_identity(doc)
         return ExamExtraction(path=str(path), page_count=doc.page_count, questions=out,
                               language=iso_code(language) or detect_language(sample), exam_name=name, year=year,
+                              cover=exam_cover(doc),
                               key_files=key.files, key_pages=key_pages, warnings=warnings)
     finally:
         doc.close()
