@@ -35,9 +35,18 @@ def record_fields(record, exam_title: str | None = None) -> dict[str, str]:
     raise TypeError(f"cannot tag {type(record).__name__}")
 
 
+def _stored(label) -> dict:
+    return {k: v for k, v in asdict(label).items() if k != "facet"}
+
+
 def label_record(tagger, record, exam_title: str | None = None) -> Labels:
-    facets = {facet: [{k: v for k, v in asdict(label).items() if k != "facet"} for label in labels]
+    facets = {facet: [_stored(label) for label in labels]
               for facet, labels in tagger.tag(record_fields(record, exam_title)).items()}
+    # what the record itself says: a table is a table; a question without a picture shows no modality
+    if isinstance(record, Figure) and record.kind == "table":
+        facets["modality"] = [_stored(tagger.fixed_label("modality", "mod.data_table", "the record is a table"))]
+    if isinstance(record, Question) and not record.images:
+        facets.pop("modality", None)
     return Labels(id=f"{record.id}-labels", record_id=record.id, record_kind=record.KIND,
                   source_sha256=record.source_sha256, taxonomy_version=tagger.taxonomy.version,
                   facets=facets, taggers=[f"{tagger.name}-{tagger.version}"])
@@ -55,9 +64,31 @@ def _booklet_profession(tagger, records, labels: list[Labels]) -> None:
     best, count = max(votes.items(), key=lambda kv: kv[1])
     share = count / sum(votes.values())
     if count >= 3 and share >= 0.6:
-        label = {k: v for k, v in asdict(tagger.profession_label(best, share, count)).items() if k != "facet"}
+        label = _stored(tagger.fixed_label("profession", best, f"named in {count} questions of this booklet",
+                                           confidence=round(min(0.9, share), 3), how="booklet"))
         for _, l in questions:
             l.facets["profession"] = [label]
+
+
+def _document_specialty(tagger, labels: list[Labels]) -> None:
+    """A book chapter or an article is about one field: records that name none take the specialty
+    most of their document's records name (a weaker label, marked as such)."""
+    votes: dict[str, float] = {}
+    for l in labels:
+        top = l.primary("specialty")
+        if top and top["tagger"] == tagger.name:
+            votes[top["id"]] = votes.get(top["id"], 0.0) + top["confidence"]
+    if not votes:
+        return
+    best, weight = max(votes.items(), key=lambda kv: kv[1])
+    share = weight / sum(votes.values())
+    if share < 0.4:
+        return
+    label = _stored(tagger.fixed_label("specialty", best, f"the document's main specialty ({share:.0%} of its "
+                                       "labelled records)", confidence=round(0.6 * share, 3), how="document"))
+    for l in labels:
+        if not l.facets.get("specialty"):
+            l.facets["specialty"] = [label]
 
 
 def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | None = None) -> list[TagResult]:
@@ -76,6 +107,8 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
         with ws.document(STAGE, sha, kinds=("labels",)) as out:
             labels = [label_record(tagger, r, source.title) for r in records]
             _booklet_profession(tagger, records, labels)
+            if source.kind == "book":
+                _document_specialty(tagger, labels)
             out.put_records(labels)
             counts = {"labels": len(labels)}
             counts.update({f"with_{facet}": sum(1 for l in labels if l.facets.get(facet))

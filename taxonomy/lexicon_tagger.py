@@ -27,6 +27,11 @@ FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "options": 0.6, "citin
 FACET_FIELDS = {"profession": {"exam"}}
 EXAM_ONLY = {"exam": {"profession"}}
 ABBR_WEIGHT = 0.8
+WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
+PRIOR_WEIGHT = {"anatomy": 0.45, "modality": 0.3}   # specialty from the organ system / the modality
+# Regional anatomy ("abdomen", "neck", "hand") turns up in every physical examination; an organ named
+# in the text is better evidence of what a record is about.
+REGIONAL_ROOT, REGIONAL_WEIGHT = "ana.regions", 0.4
 _CONTEXT = re.compile(
     r"(scan|image|imaging|guided|shows|showed|revealed|demonstrat|finding|exam|study|de tórax|de crânio|"
     r"de abdome|do abdome|do tórax|de crânio|craniano|abdominal|with contrast|com contraste|sin contraste|"
@@ -81,6 +86,12 @@ class _Hit:
     weight: float
 
 
+def _prior_text(labels: dict[str, list[Label]], field_name: str) -> str:
+    facet = field_name.removesuffix("-prior")
+    top = (labels.get(facet) or [None])[0]
+    return f"{facet}: {top.name}" if top else facet
+
+
 class LexiconTagger:
     name = NAME
     version = VERSION
@@ -89,6 +100,7 @@ class LexiconTagger:
         self.taxonomy = taxonomy or load()
         self._terms: dict[str, list[tuple[str, str]]] = {}     # folded term -> [(facet, node id)]
         self._abbr: dict[str, list[tuple[str, str]]] = {}
+        self._weak: set[tuple[str, str]] = set()               # (folded term, node id) that are weak
         for facet in self.taxonomy.facets.values():
             for node in facet.nodes.values():
                 for lang_terms in node.terms.values():
@@ -98,6 +110,15 @@ class LexiconTagger:
                             self._terms.setdefault(key, []).append((facet.name, node.id))
                 for abbr in node.abbr:
                     self._abbr.setdefault(abbr, []).append((facet.name, node.id))
+                for term in node.weak:
+                    key = fold(term)[0].strip()
+                    self._terms.setdefault(key, []).append((facet.name, node.id))
+                    self._weak.add((key, node.id))
+        from taxonomy.model import specialty_priors
+        self._priors = specialty_priors()
+        anatomy = self.taxonomy.facets["anatomy"]
+        self._regional = {n for n in anatomy.nodes if n == REGIONAL_ROOT
+                          or REGIONAL_ROOT in (a.id for a in anatomy.ancestors(n))}
         words = sorted((t for t in self._terms if not any(_is_cjk(c) for c in t)), key=len, reverse=True)
         cjk = sorted((t for t in self._terms if any(_is_cjk(c) for c in t)), key=len, reverse=True)
         self._word_re = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, words)) + r")(?![\w])")
@@ -114,25 +135,42 @@ class LexiconTagger:
                 continue
             for m in rx.finditer(folded):
                 start, end = index[m.start()], index[m.end() - 1] + 1
-                spans.append((start, end, self._terms[m.group(1)], 1.0))
+                spans.append((start, end, self._terms[m.group(1)], m.group(1)))
         for m in self._abbr_re.finditer(text):
             abbr = m.group(1)
             if len(abbr) <= 2:
                 window = text[max(0, m.start() - 30): m.end() + 30]
                 if not _CONTEXT.search(window):
                     continue
-            spans.append((m.start(), m.end(), self._abbr[abbr], ABBR_WEIGHT))
+            spans.append((m.start(), m.end(), self._abbr[abbr], None))
         # the longest match wins where matches overlap
         spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
         taken: list[tuple[int, int]] = []
         hits = []
         w = FIELD_WEIGHT.get(field_name, 0.5)
-        for start, end, owners, weight in spans:
+        for start, end, owners, term in spans:
             if any(start < e and s < end for s, e in taken):
                 continue
             taken.append((start, end))
             for facet, node_id in owners:
+                weight = ABBR_WEIGHT if term is None else WEAK_WEIGHT if (term, node_id) in self._weak else 1.0
+                if node_id in self._regional:
+                    weight *= REGIONAL_WEIGHT
                 hits.append(_Hit(node_id, facet, field_name, start, end, w * weight))
+        return hits
+
+    def _prior_hits(self, labels: dict[str, list[Label]]) -> list[_Hit]:
+        """Specialty evidence from the record's organ system and modality."""
+        hits = []
+        for facet_name, factor in PRIOR_WEIGHT.items():
+            top = (labels.get(facet_name) or [None])[0]
+            if top is None:
+                continue
+            for node_id in reversed(top.path_ids):  # the most specific mapped ancestor
+                target = self._priors.get(facet_name, {}).get(node_id)
+                if target:
+                    hits.append(_Hit(target, "specialty", f"{facet_name}-prior", 0, 0, factor * top.confidence))
+                    break
         return hits
 
     # -- labelling ---------------------------------------------------------------------------
@@ -141,7 +179,9 @@ class LexiconTagger:
         hits = [h for name, text in fields.items() if text for h in self._hits(name, text)
                 if (h.facet in EXAM_ONLY.get(name, {h.facet})) and name in FACET_FIELDS.get(h.facet, {name})]
         out: dict[str, list[Label]] = {}
-        for facet_name in FACETS:
+        for facet_name in ("modality", "anatomy", "specialty", "profession"):
+            if facet_name == "specialty":
+                hits += self._prior_hits(out)
             facet = self.taxonomy.facets[facet_name]
             mine = [h for h in hits if h.facet == facet_name]
             if not mine:
@@ -163,7 +203,8 @@ class LexiconTagger:
                 chain = facet.ancestors(best)
                 on_path = {best, *(c.id for c in chain)}
                 spans = dict.fromkeys((h.field, h.start, h.end) for h in mine if h.node_id in on_path)
-                evidence = [Evidence(f, fields[f][a:b], a, b) for f, a, b in list(spans)[:5]]
+                evidence = [Evidence(f, fields[f][a:b] if f in fields else _prior_text(out, f), a, b)
+                            for f, a, b in list(spans)[:5]]
                 labels.append(Label(facet_name, best, facet.nodes[best].name, facet.path(best),
                                     [c.id for c in chain] + [best], confidence, evidence))
             out[facet_name] = labels
@@ -178,12 +219,13 @@ class LexiconTagger:
                 votes[node_id] = votes.get(node_id, 0) + 1
         return votes
 
-    def profession_label(self, node_id: str, share: float, count: int) -> Label:
-        facet = self.taxonomy.facets["profession"]
+    def fixed_label(self, facet_name: str, node_id: str, why: str, confidence: float = 0.99,
+                    how: str = "record") -> Label:
+        """A label that comes from what a record or its document is, not from words in it."""
+        facet = self.taxonomy.facets[facet_name]
         chain = facet.ancestors(node_id)
-        return Label("profession", node_id, facet.nodes[node_id].name, facet.path(node_id),
-                     [c.id for c in chain] + [node_id], round(min(0.9, share), 3),
-                     [Evidence("booklet", f"named in {count} questions of this booklet", 0, 0)], f"{NAME}:booklet")
+        return Label(facet_name, node_id, facet.nodes[node_id].name, facet.path(node_id),
+                     [c.id for c in chain] + [node_id], confidence, [Evidence(how, why, 0, 0)], f"{NAME}:{how}")
 
     @staticmethod
     def _deepest(facet, category: str, score: dict[str, float], subtree: dict[str, float]) -> str:

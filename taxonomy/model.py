@@ -33,6 +33,7 @@ class Node:
     terms: dict[str, tuple[str, ...]]
     abbr: tuple[str, ...] = ()
     children: tuple[str, ...] = field(default=())
+    weak: tuple[str, ...] = ()
 
 
 @dataclass
@@ -99,7 +100,7 @@ def parse_facet(data: dict, source: str = "<facet>") -> Facet:
             kids = item.get("children", [])
             nodes[nid] = Node(nid, item["name"], data["facet"], parent, depth,
                               {lang: tuple(item["terms"][lang]) for lang in LANGUAGES},
-                              tuple(item.get("abbr", [])), tuple(k["id"] for k in kids))
+                              tuple(item.get("abbr", [])), tuple(k["id"] for k in kids), tuple(item.get("weak", [])))
             walk(kids, nid, depth + 1)
 
     walk(data["nodes"], None, 0)
@@ -109,6 +110,11 @@ def parse_facet(data: dict, source: str = "<facet>") -> Facet:
 def locked_ids() -> set[str]:
     text = resources.files("taxonomy").joinpath("ids.lock").read_text("utf-8")
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def specialty_priors() -> dict[str, dict[str, str]]:
+    text = resources.files("taxonomy").joinpath("mappings", "specialty_priors.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
 
 
 @lru_cache(maxsize=1)

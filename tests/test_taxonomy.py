@@ -1,0 +1,148 @@
+"""The taxonomy's integrity, the MedBookVQA mapping, the lexicon tagger, and the tag/stats commands."""
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from taxonomy.lexicon_tagger import LexiconTagger
+from taxonomy.model import FACETS, LANGUAGES, TaxonomyError, load, locked_ids, parse_facet
+
+from conftest import ROOT, corpus_file, run_builder
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "medbookvqa"
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return LexiconTagger()
+
+
+def test_taxonomy_loads_with_unique_stable_ids_and_four_languages():
+    tax = load()
+    assert set(tax.facets) == set(FACETS)
+    ids = [n for f in tax.facets.values() for n in f.nodes]
+    assert len(ids) == len(set(ids)) >= 300
+    assert locked_ids() <= set(ids)
+    for facet in tax.facets.values():
+        for node in facet.nodes.values():
+            assert all(node.terms[lang] for lang in LANGUAGES), f"{node.id} lacks terms in some language"
+            if node.parent is not None:
+                assert node.id in facet.nodes[node.parent].children
+    assert len(tax.facets["modality"].leaves()) >= 50 and len(tax.facets["anatomy"].nodes) >= 125
+
+
+def test_a_node_in_two_places_or_a_removed_id_is_refused():
+    doc = {"facet": "modality", "version": "1.0.0", "nodes": [
+        {"id": "mod.a", "name": "A", "terms": {"en": ["a"], "pt": ["a"], "es": ["a"], "zh": ["甲"]},
+         "children": [{"id": "mod.a", "name": "A again", "terms": {"en": ["b"], "pt": ["b"], "es": ["b"], "zh": ["乙"]}}]}]}
+    with pytest.raises(TaxonomyError, match="appears twice"):
+        parse_facet(doc)
+    bad = {"facet": "modality", "version": "1", "nodes": []}
+    with pytest.raises(TaxonomyError):
+        parse_facet(bad)
+
+
+def test_every_medbookvqa_label_maps_to_one_of_our_nodes():
+    mapping = yaml.safe_load((ROOT / "taxonomy" / "mappings" / "medbookvqa.yaml").read_text())
+    tax = load()
+    rows = list(csv.DictReader(open(REFERENCE / "Modality.csv", encoding="utf-8")))
+    assert len(rows) == 50
+    for r in rows:
+        assert tax.facets["modality"].nodes[mapping["modality"][r["FullName"].strip()]]
+    anatomy = [r for r in csv.reader(open(REFERENCE / "Anatomy.csv", encoding="utf-8"))][1:]
+    assert len([r for r in anatomy if any(r)]) == 125
+    for r in anatomy:
+        if any(r):
+            assert mapping["anatomy"]["/".join(x.strip() for x in r[:4])] in tax.facets["anatomy"].nodes
+    departments = [r for r in csv.reader(open(REFERENCE / "Department.csv", encoding="utf-8"))][1:]
+    for r in departments:
+        if any(r):
+            assert mapping["department"]["/".join(x.strip() for x in r[:2])] in tax.facets["specialty"].nodes
+    # their duplicates collapse onto one node each
+    assert mapping["anatomy"]["Digestive/Digestive/Pharynx/Pharynx"] == mapping["anatomy"]["Respiratory/Respiratory/Pharynx/Pharynx"]
+    assert mapping["modality"]["Ultrasound"].startswith("mod.us")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Axial CT of the chest", "mod.ct"), ("TC de crânio sem contraste", "mod.ct"),
+    ("TAC de abdomen con contraste", "mod.ct"), ("電腦斷層顯示", "mod.ct"),
+    ("ressonância magnética de crânio", "mod.mri"), ("磁振造影", "mod.mri"),
+    ("fundus photograph of the left eye", "mod.fundus"), ("eletrocardiograma de 12 derivações", "mod.ecg"),
+])
+def test_multilingual_terms_and_abbreviations(tagger, text, expected):
+    labels = tagger.tag({"caption": text})["modality"]
+    assert expected in labels[0].path_ids
+
+
+def test_abbreviations_need_a_safe_context(tagger):
+    assert "modality" not in tagger.tag({"caption": "Dengue cases in the US population by state"})
+    assert "modality" not in tagger.tag({"stem": "A 19-year-old man who is in the US Army has a cough."})
+    assert tagger.tag({"caption": "US-guided biopsy image of the liver"})["modality"][0].id == "mod.ultrasound"
+
+
+def test_longest_match_wins_and_labels_roll_up(tagger):
+    [label, *_] = tagger.tag({"caption": "Computed tomography angiography of the circle of Willis"})["modality"]
+    assert label.id == "mod.cta" and label.path_ids == ["mod.ct", "mod.cta"]
+    assert label.evidence[0].text == "Computed tomography angiography"
+    [ana, *_] = tagger.tag({"caption": "T2-weighted MRI of the pons"})["anatomy"]
+    assert ana.path == ["Nervous system", "Brain", "Brainstem"]
+
+
+def test_specialty_from_organ_system_when_no_field_is_named(tagger):
+    labels = tagger.tag({"caption": "Fig. 3 Axial T2-weighted magnetic resonance imaging of the pons"})
+    assert labels["specialty"][0].id == "spe.neurology"
+    assert labels["specialty"][0].evidence[0].field == "anatomy-prior"
+
+
+def test_exam_title_gives_profession_only(tagger):
+    labels = tagger.tag({"stem": "一位4 歲女孩因久咳不癒", "exam": "醫師 醫學(四)（包括小兒科、皮膚科）"})
+    assert labels["profession"][0].id == "pro.physician"
+    assert labels.get("specialty", [None])[0] is None or labels["specialty"][0].id != "spe.dermatology"
+    assert "profession" not in tagger.tag({"stem": "A nurse calls the physician about the patient."})
+
+
+def test_tag_and_stats_commands_on_a_real_booklet_and_article(tmp_path):
+    ws = tmp_path / "w"
+    run_builder("extract", str(corpus_file("tw_md_101-1_med4_peds_derm.pdf")),
+                str(corpus_file("art_jmcr2025_probable_neuro_mri_ccbyncnd.pdf")), "-w", str(ws), check=True)
+    first = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)
+    assert sorted(r["status"] for r in first) == ["done", "done"]
+    assert sum(r["records"] for r in first) == 80 + 11
+    again = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)
+    assert [r["status"] for r in again] == ["skipped", "skipped"]
+    from builder.workspace import Workspace
+    labels = {l.record_id: l for l in Workspace.open(ws, create=False).records("labels")}
+    assert len(labels) == 91
+    mri = [l for l in labels.values() if l.record_kind == "figure" and l.primary("modality")
+           and l.primary("modality")["id"] == "mod.mri.structural"]
+    assert len(mri) == 9 and all(l.primary("anatomy")["id"] == "ana.brainstem" for l in mri)
+    tables = [l for l in labels.values() if l.record_id.split("-")[-2] == "table"]
+    assert tables and all(l.primary("modality")["id"] == "mod.data_table" for l in tables)
+    assert all(l.primary("profession")["id"] == "pro.physician" for l in labels.values() if l.record_kind == "question")
+    stats = json.loads(run_builder("stats", "-w", str(ws), "--json", check=True).stdout)
+    assert stats["records"] == 91 and stats["facets"]["profession"]["labelled"] == 80
+    for chart in stats["charts"]:
+        assert Path(chart).stat().st_size > 5000
+
+
+def test_stats_before_tag_is_a_clear_error(tmp_path, demo_pdf):
+    ws = tmp_path / "w"
+    run_builder("extract", str(demo_pdf), "-w", str(ws), check=True)
+    proc = run_builder("stats", "-w", str(ws))
+    assert proc.returncode == 1 and "run `builder tag" in proc.stderr
+
+
+def test_tagger_scores_on_the_hand_labelled_dev_set():
+    """Not the issue's 0.85 target yet (see README): a floor that catches regressions."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import score_tagger
+    gold = score_tagger.read_devset()
+    assert len(gold) >= 200
+    result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
+    assert result["profession"]["category"] >= 0.95
+    assert result["modality"]["category"] >= 0.6 and result["modality"]["category_when_given"] >= 0.8
+    assert result["anatomy"]["category"] >= 0.55
+    assert result["specialty"]["category"] >= 0.5
