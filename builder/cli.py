@@ -205,6 +205,51 @@ def stats(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt,
 
 
 @app.command()
+def generate(workspace: Path = WorkspaceOpt,
+             options: int = typer.Option(4, "--options", min=2, max=10, help="Options per VQA item."),
+             seed: int = typer.Option(0, "--seed", help="Seed for distractors and shuffling."),
+             types: str = typer.Option("modality_recognition,anatomy_identification,exam_mcq", "--types",
+                                       help="Comma-separated question types."),
+             force: bool = typer.Option(False, "--force", help="Generate again."),
+             as_json: bool = JsonOpt) -> None:
+    """Build benchmark items from labelled figures and exam questions (template generator), then check them."""
+    from builder.generation import TYPES, generate_workspace, qc_report
+    wanted = tuple(t.strip() for t in types.split(",") if t.strip())
+    unknown = [t for t in wanted if t not in TYPES]
+    if unknown:
+        raise typer.BadParameter(f"unknown type {unknown[0]} (use {', '.join(TYPES)})", param_hint="--types")
+    ws = _open_workspace(workspace, create=False)
+    if not list(ws.records("labels")):
+        say(f"error: {ws.root}: no labels yet; run `builder tag -w {ws.root}` first")
+        raise typer.Exit(1)
+    results = generate_workspace(ws, options, seed, wanted, force)
+    report = qc_report(ws)
+    if as_json:
+        print(json.dumps({"documents": [asdict(r) for r in results], "qc": report}, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"builder generate → {ws.root}", title_justify="left")
+    for col in ("document", "status", "items", "dropped"):
+        table.add_column(col, justify="right" if col in ("items", "dropped") else "left")
+    for r in results:
+        table.add_row(r.source, r.status, str(r.items), str(r.dropped))
+    out.print(table)
+    out.print(f"items by type: {report['by_type']}; QC flags: {report['flags'] or 'none'}", highlight=False)
+    out.print(f"QC report: {ws.path('reports/qc.md')}", highlight=False)
+
+
+@app.command()
+def qc(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Check all items of a workspace (duplicates across documents, letter balance) and write the QC report."""
+    from builder.generation import qc_report
+    ws = _open_workspace(workspace, create=False)
+    report = qc_report(ws)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    out.print(ws.path("reports/qc.md").read_text("utf-8"), highlight=False)
+
+
+@app.command()
 def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w",
                                         help="Workspace for the demo run."),
          as_json: bool = JsonOpt) -> None:

@@ -121,12 +121,15 @@ def extract_one(ws: Workspace, path: Path, options: ExtractOptions,
             with doc:
                 pages = parse_pages(options.pages, doc.page_count)
             kind = options.kind
-            if kind == "auto":
-                kind = "exam" if options.keys or exam.looks_like_exam(path) else "book"
+            if kind == "auto":  # per document: a run may mix booklets and books, the key is the booklets'
+                kind = "exam" if exam.looks_like_exam(path) else "book"
             if kind == "exam":
                 result = _extract_exam(ws, out, path, sha, pages, options, key_shas, on_page)
             else:
                 result = _extract_book(ws, out, path, sha, pages, options, on_page)
+                if options.keys:
+                    result.warnings.append(f"{path}: read as a book, so the answer key was not used "
+                                           "(pass --kind exam if it is an exam booklet)")
             out.commit(version, {"kind": kind, "figure": result.figures, "table": result.tables,
                                  "question": result.questions, "pages": result.pages})
     except PdfError as exc:

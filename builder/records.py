@@ -205,6 +205,37 @@ class Labels(Record):
         return labels[0] if labels else None
 
 
+@dataclass
+class Item(Record):
+    """A benchmark item (VQA on a figure, or an exam MCQ) with provenance, labels and QC flags."""
+    KIND: ClassVar[str] = "item"
+    id: str
+    kind: str
+    question_type: str
+    question: str
+    options: list[Option]
+    answer: str
+    images: list[str]
+    source: dict
+    labels: dict
+    generator: dict
+    license: str | None
+    review_status: str
+    qc: dict
+
+    @classmethod
+    def _build(cls, data):
+        data = dict(data)
+        data["options"] = [Option(**o) for o in data["options"]]
+        return cls(**data)
+
+
+def item_id(record_id: str, question_type: str, generator: str) -> str:
+    """Stable across regeneration of unchanged input."""
+    import hashlib
+    return "item-" + hashlib.sha256(f"{record_id}|{question_type}|{generator}".encode()).hexdigest()[:16]
+
+
 def question_id(source_sha256: str, number: int) -> str:
     return f"{source_sha256[:12]}-q{number}"
 
@@ -216,4 +247,4 @@ def figure_id(source_sha256: str, page: int, kind: str, number: str) -> str:
 
 
 RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure, "question": Question,
-                                          "labels": Labels}
+                                          "labels": Labels, "item": Item}

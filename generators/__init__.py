@@ -1,1 +1,1 @@
-"""Placeholder package for the generators stage (see the issues)."""
+"""Item generators (template, LLM) and quality control; data in, items out."""
