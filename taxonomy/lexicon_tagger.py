@@ -121,7 +121,8 @@ class LexiconTagger:
                           or REGIONAL_ROOT in (a.id for a in anatomy.ancestors(n))}
         words = sorted((t for t in self._terms if not any(_is_cjk(c) for c in t)), key=len, reverse=True)
         cjk = sorted((t for t in self._terms if any(_is_cjk(c) for c in t)), key=len, reverse=True)
-        self._word_re = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, words)) + r")(?![\w])")
+        # a plural is the same term ("graphs", "lesões" aside): an optional s/es before the word ends
+        self._word_re = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, words)) + r")(?:e?s)?(?![\w])")
         self._cjk_re = re.compile("(" + "|".join(map(re.escape, cjk)) + ")") if cjk else None
         abbrs = sorted(self._abbr, key=len, reverse=True)
         self._abbr_re = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, abbrs)) + r")(?![A-Za-z0-9])")
