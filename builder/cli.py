@@ -250,6 +250,42 @@ def qc(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
 
 
 @app.command()
+def publish(version: str = typer.Option(..., "--version", help="Release version, MAJOR.MINOR.PATCH (immutable)."),
+            workspace: Path = WorkspaceOpt,
+            name: str = typer.Option("medbench", "--name", help="Dataset name used in the card."),
+            status: str = typer.Option("accepted,edited", "--status",
+                                       help="Review states to release (add 'pending' for a draft)."),
+            splits: str = typer.Option("test=1.0", "--splits", help="Split shares, e.g. train=0.8,test=0.2."),
+            withhold_test_answers: bool = typer.Option(False, "--withhold-test-answers",
+                                                       help="Blank the test answers; keep them in a private file."),
+            as_json: bool = JsonOpt) -> None:
+    """Build a versioned release under releases/<version>/ in the Hub's repo layout, verified by loading it back."""
+    from builder.publish import PublishError, build_release
+    try:
+        ratios = {k.strip(): float(v) for k, v in (part.split("=") for part in splits.split(",") if part.strip())}
+    except ValueError:
+        raise typer.BadParameter("use name=share pairs, e.g. train=0.8,test=0.2", param_hint="--splits")
+    if not ratios or abs(sum(ratios.values()) - 1.0) > 1e-6:
+        raise typer.BadParameter("the shares must add up to 1", param_hint="--splits")
+    ws = _open_workspace(workspace, create=False)
+    try:
+        release = build_release(ws, version, name, tuple(s.strip() for s in status.split(",") if s.strip()),
+                                ratios, withhold_test_answers)
+    except PublishError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps({"version": release.version, "path": str(release.path), "counts": release.counts,
+                          "changelog": {k: (len(v) if isinstance(v, list) else v)
+                                        for k, v in release.changelog.items()}}, indent=1))
+        return
+    out.print(f"release {release.version} → {release.path}", highlight=False)
+    for config, by_split in release.counts.items():
+        out.print(f"  {config}: " + ", ".join(f"{s} {n}" for s, n in by_split.items()), highlight=False)
+    out.print("  verified with datasets.load_dataset; push to the Hub is not available yet", highlight=False)
+
+
+@app.command()
 def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w",
                                         help="Workspace for the demo run."),
          as_json: bool = JsonOpt) -> None:

@@ -1,0 +1,83 @@
+"""Releases: Hub layout, loaded back with datasets, immutable, leak-free splits, changelog, exports."""
+import json
+import os
+
+import pytest
+
+from builder.workspace import Workspace
+
+from conftest import corpus_file, run_builder
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("pub") / "w"
+    run_builder("extract", str(corpus_file("art_jmcr2025_probable_neuro_mri_ccbyncnd.pdf")),
+                str(corpus_file("art_jmcr2025_endophthalmitis_ophtho_ccby.pdf")),
+                str(corpus_file("tw_md_101-2_med3_internal.pdf")), "--key",
+                str(corpus_file("tw_md_101-2_med3_internal_ANS.pdf")), "-w", str(ws), check=True)
+    run_builder("tag", "-w", str(ws), check=True)
+    run_builder("generate", "-w", str(ws), check=True)
+    return ws
+
+
+def test_release_loads_back_with_datasets_row_by_row(workspace):
+    proc = run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--status", "pending",
+                       "--splits", "train=0.6,test=0.4", "--json", check=True)
+    release = json.loads(proc.stdout)
+    root = workspace / "releases" / "1.0.0"
+    assert (root / "README.md").read_text().startswith("---\nlicense:")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from datasets import load_dataset
+    items = {i.id: i for i in Workspace.open(workspace, create=False).records("item")}
+    loaded = 0
+    splits_of_doc = {}
+    for config in release["counts"]:
+        for split, ds in load_dataset(str(root), config).items():
+            for row in ds:
+                item = items[row["id"]]
+                assert row["question"] == item.question and row["answer"] == item.answer
+                assert row["options"] == [o.text for o in item.options]
+                assert len(row["images"]) == len(item.images)
+                for img in row["images"]:
+                    assert img.size[0] > 0  # decoded pictures, embedded in the Parquet file
+                splits_of_doc.setdefault(row["source_sha256"], set()).add(split)
+                loaded += 1
+    assert loaded == len(items)
+    assert all(len(s) == 1 for s in splits_of_doc.values()), "a document leaked into two splits"
+    card = (root / "README.md").read_text()
+    assert "config_name: exam_mcq" in card and "config_name: vqa" in card and "## Sources" in card
+    exported = json.loads((root / "exports" / "medbookvqa" / "data.json").read_text())
+    assert exported and all(len(r["Distractors"]) == 3 for r in exported)
+    for r in exported:
+        assert (root / "exports" / "medbookvqa" / r["image_path"]).is_file()
+    assert (root / "exports" / "healthqa_br.csv").read_text().startswith("id,question,A,B,C,D,E,answer")
+
+
+def test_versions_are_immutable_and_changes_are_logged(workspace):
+    if not (workspace / "releases" / "1.0.0").exists():
+        run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--status", "pending", check=True)
+    again = run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--status", "pending")
+    assert again.returncode == 1 and "immutable" in again.stderr
+    run_builder("generate", "-w", str(workspace), "--force", "--seed", "7", check=True)  # other distractors
+    out = json.loads(run_builder("publish", "-w", str(workspace), "--version", "1.1.0", "--status", "pending",
+                                 "--withhold-test-answers", "--json", check=True).stdout)
+    assert out["changelog"]["previous"] == "1.0.0" and out["changelog"]["corrected"] > 0
+    assert "corrected (errata)" in (workspace / "releases" / "1.1.0" / "CHANGELOG.md").read_text()
+    private = workspace / "releases" / ".private-1.1.0" / "test-answers.jsonl"
+    answers = [json.loads(l) for l in private.read_text().splitlines()]
+    assert answers and all(a["answer"] in "ABCDEFGHIJ" for a in answers)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from datasets import load_dataset
+    for config in out["counts"]:
+        ds = load_dataset(str(workspace / "releases" / "1.1.0"), config)
+        if "test" in ds:
+            assert all(row["answer"] == "" for row in ds["test"])
+
+
+def test_nothing_reviewed_yet_is_a_clear_error(workspace):
+    proc = run_builder("publish", "-w", str(workspace), "--version", "9.0.0")
+    assert proc.returncode == 1 and "no items with review status accepted, edited" in proc.stderr
+    bad = run_builder("publish", "-w", str(workspace), "--version", "v1")
+    assert bad.returncode == 1 and "MAJOR.MINOR.PATCH" in bad.stderr
+    assert not (workspace / "releases" / "9.0.0").exists()
