@@ -1,1 +1,1 @@
-"""Placeholder package for the annotation stage (see the issues)."""
+"""Human review through Label Studio: label config, push, pull, status."""

@@ -285,6 +285,82 @@ def publish(version: str = typer.Option(..., "--version", help="Release version,
     out.print("  verified with datasets.load_dataset; push to the Hub is not available yet", highlight=False)
 
 
+review_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Human review through Label Studio: push items, pull annotations, see the state.")
+app.add_typer(review_app, name="review")
+UrlOpt = typer.Option(None, "--url", envvar="LABEL_STUDIO_URL", help="Label Studio URL (or LABEL_STUDIO_URL).")
+TokenOpt = typer.Option(None, "--token", envvar="LABEL_STUDIO_API_KEY", show_default=False,
+                        help="API token (or LABEL_STUDIO_API_KEY); never printed.")
+
+
+def _review_client(url, token):
+    from annotation.client import ReviewError, connect
+    try:
+        return connect(url, token)
+    except ReviewError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1)
+
+
+@review_app.command("push")
+def review_push(project: str = typer.Option(..., "--project", help="Label Studio project (created if missing)."),
+                workspace: Path = WorkspaceOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt,
+                as_json: bool = JsonOpt) -> None:
+    """Send items that are new or changed since the last push as review tasks."""
+    from annotation.client import ReviewError
+    from annotation.review import push
+    ws = _open_workspace(workspace, create=False)
+    client = _review_client(url, token)
+    try:
+        result = push(ws, client, project)
+    except ReviewError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(asdict(result), indent=1))
+    else:
+        out.print(f"project {result.project} (id {result.project_id}): {result.sent} tasks sent "
+                  f"({result.changed} for changed items), {result.unchanged} unchanged", highlight=False)
+
+
+@review_app.command("pull")
+def review_pull(project: str = typer.Option(..., "--project", help="Label Studio project."),
+                workspace: Path = WorkspaceOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt,
+                as_json: bool = JsonOpt) -> None:
+    """Fetch every annotation and merge it into the workspace's review records."""
+    from annotation.client import ReviewError
+    from annotation.review import pull
+    ws = _open_workspace(workspace, create=False)
+    client = _review_client(url, token)
+    try:
+        result = pull(ws, client, project)
+    except ReviewError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1)
+    for tid in result.deleted_tasks:
+        say(f"warning: task {tid} was deleted in Label Studio; its item keeps its review state")
+    if as_json:
+        print(json.dumps(asdict(result), indent=1))
+    else:
+        out.print(f"{result.tasks} tasks, {result.annotations} annotations ({result.new_annotations} new) → "
+                  f"{result.reviews} reviews: {result.states}", highlight=False)
+
+
+@review_app.command("status")
+def review_status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Items per review state and per annotator, and agreement."""
+    from annotation.review import status as review_state
+    ws = _open_workspace(workspace, create=False)
+    result = review_state(ws)
+    if as_json:
+        print(json.dumps(result, indent=1))
+        return
+    out.print(f"{result['items']} items: {result['states']}", highlight=False)
+    out.print(f"annotations per annotator: {result['annotations_per_annotator'] or 'none'}", highlight=False)
+    out.print(f"mean agreement: {result['mean_agreement']}; disagreements: {len(result['disagreements'])}; "
+              f"deleted tasks: {len(result['deleted_tasks'])}", highlight=False)
+
+
 @app.command()
 def demo(workspace: Path = typer.Option(Path("outputs/demo"), "--workspace", "-w",
                                         help="Workspace for the demo run."),

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.records import Item
+from builder.records import Item, content_hash
 from builder.workspace import Workspace, now_iso
 
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -41,13 +41,6 @@ class Release:
     path: Path
     counts: dict[str, dict[str, int]]
     changelog: dict = field(default_factory=dict)
-
-
-def content_hash(item: Item) -> str:
-    """What a user sees of an item; a change here is an erratum."""
-    payload = {"q": item.question, "o": [(o.label, o.text) for o in item.options], "a": item.answer,
-               "i": item.images}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def select(items: list[Item], statuses: tuple[str, ...]) -> list[Item]:
@@ -153,7 +146,8 @@ def build_release(ws: Workspace, version: str, name: str = "medbench", statuses=
     if final.exists():
         raise PublishError(f"{final}: version {version} exists; releases are immutable, publish a new version")
     ratios = ratios or {"test": 1.0}
-    items = select(list(ws.records("item")), tuple(statuses))
+    from annotation.review import reviewed_items
+    items = select(reviewed_items(ws), tuple(statuses))
     if not items:
         raise PublishError(f"{ws.root}: no items with review status {', '.join(statuses)} "
                            "(review them first, or choose with --status)")

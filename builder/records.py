@@ -230,6 +230,29 @@ class Item(Record):
         return cls(**data)
 
 
+@dataclass
+class Review(Record):
+    """What annotators did to one item; annotations of every item version are kept."""
+    KIND: ClassVar[str] = "review"
+    id: str
+    item_id: str
+    source_sha256: str
+    project: str
+    tasks: list[dict]
+    annotations: list[dict]
+    status: str
+    agreement: float | None
+
+
+def content_hash(item: "Item") -> str:
+    """What a user or a reviewer sees of an item; a change here is a new version (an erratum)."""
+    import hashlib
+    import json
+    payload = {"q": item.question, "o": [(o.label, o.text) for o in item.options], "a": item.answer,
+               "i": item.images}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
 def item_id(record_id: str, question_type: str, generator: str) -> str:
     """Stable across regeneration of unchanged input."""
     import hashlib
@@ -247,4 +270,4 @@ def figure_id(source_sha256: str, page: int, kind: str, number: str) -> str:
 
 
 RECORD_TYPES: dict[str, type[Record]] = {"source": Source, "figure": Figure, "question": Question,
-                                          "labels": Labels, "item": Item}
+                                          "labels": Labels, "item": Item, "review": Review}
