@@ -293,10 +293,12 @@ TokenOpt = typer.Option(None, "--token", envvar="LABEL_STUDIO_API_KEY", show_def
                         help="API token (or LABEL_STUDIO_API_KEY); never printed.")
 
 
-def _review_client(url, token):
+def _review(workspace: Path, url, token, action):
+    """Connect, run ``action(ws, client)``; a Label Studio problem is one error line and exit 1."""
     from annotation.client import ReviewError, connect
+    ws = _open_workspace(workspace, create=False)
     try:
-        return connect(url, token)
+        return action(ws, connect(url, token))
     except ReviewError as exc:
         say(f"error: {exc}")
         raise typer.Exit(1)
@@ -307,15 +309,8 @@ def review_push(project: str = typer.Option(..., "--project", help="Label Studio
                 workspace: Path = WorkspaceOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt,
                 as_json: bool = JsonOpt) -> None:
     """Send items that are new or changed since the last push as review tasks."""
-    from annotation.client import ReviewError
     from annotation.review import push
-    ws = _open_workspace(workspace, create=False)
-    client = _review_client(url, token)
-    try:
-        result = push(ws, client, project)
-    except ReviewError as exc:
-        say(f"error: {exc}")
-        raise typer.Exit(1)
+    result = _review(workspace, url, token, lambda ws, client: push(ws, client, project))
     if as_json:
         print(json.dumps(asdict(result), indent=1))
     else:
@@ -328,15 +323,8 @@ def review_pull(project: str = typer.Option(..., "--project", help="Label Studio
                 workspace: Path = WorkspaceOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt,
                 as_json: bool = JsonOpt) -> None:
     """Fetch every annotation and merge it into the workspace's review records."""
-    from annotation.client import ReviewError
     from annotation.review import pull
-    ws = _open_workspace(workspace, create=False)
-    client = _review_client(url, token)
-    try:
-        result = pull(ws, client, project)
-    except ReviewError as exc:
-        say(f"error: {exc}")
-        raise typer.Exit(1)
+    result = _review(workspace, url, token, lambda ws, client: pull(ws, client, project))
     for tid in result.deleted_tasks:
         say(f"warning: task {tid} was deleted in Label Studio; its item keeps its review state")
     if as_json:

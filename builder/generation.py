@@ -25,14 +25,11 @@ def generate_workspace(ws: Workspace, n_options: int = 4, seed: int = 0, types: 
                        force: bool = False) -> list[GenerateResult]:
     version = f"{template.NAME}-{template.VERSION}+n{n_options}+s{seed}+{','.join(sorted(types))}"
     results = []
-    for source in ws.sources():
-        if source.kind == "answer-key":
-            continue
+    for source, done in ws.stage_sources(STAGE, version, force):
         sha = source.sha256
-        if not force and ws.is_done(STAGE, sha, version):
-            marker = ws.done_marker(STAGE, sha)
-            results.append(GenerateResult(source.filename, "skipped", marker.counts.get("item", 0),
-                                          marker.counts.get("dropped", 0)))
+        if done is not None:
+            results.append(GenerateResult(source.filename, "skipped", done.counts.get("item", 0),
+                                          done.counts.get("dropped", 0)))
             continue
         labels = {l.record_id: l for l in ws.records("labels", sha)}
         items: list[Item] = []

@@ -95,13 +95,10 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
     tagger = tagger or LexiconTagger()
     version = f"{tagger.name}-{tagger.version}+{tagger.taxonomy.version}"
     results = []
-    for source in ws.sources():
-        if source.kind == "answer-key":
-            continue
+    for source, done in ws.stage_sources(STAGE, version, force):
         sha = source.sha256
-        if not force and ws.is_done(STAGE, sha, version):
-            marker = ws.done_marker(STAGE, sha)
-            results.append(TagResult(source.filename, "skipped", marker.counts.get("labels", 0), marker.counts))
+        if done is not None:
+            results.append(TagResult(source.filename, "skipped", done.counts.get("labels", 0), done.counts))
             continue
         records = list(ws.records("figure", sha)) + list(ws.records("question", sha))
         with ws.document(STAGE, sha, kinds=("labels",)) as out:

@@ -166,6 +166,16 @@ class Workspace:
         marker = self.done_marker(stage, sha256)
         return marker is not None and marker.version == version
 
+    def stage_sources(self, stage: str, version: str, force: bool = False,
+                      kinds: tuple[str, ...] = ("book", "exam")):
+        """The documents a later stage works on, each with its done marker where the stage already
+        finished it at this version (skip those), or None (do it)."""
+        for source in self.sources():
+            if source.kind not in kinds:
+                continue
+            done = None if force or not self.is_done(stage, source.sha256, version) else self.done_marker(stage, source.sha256)
+            yield source, done
+
     def record_error(self, stage: str, sha256: str, message: str) -> None:
         write_atomic(self.root / "errors" / stage / f"{sha256}.json",
                      dump_json({"stage": stage, "sha256": sha256, "error": message, "at": now_iso()}))
