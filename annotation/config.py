@@ -3,7 +3,7 @@ LETTERS = "ABCDEFGHIJ"
 
 LABEL_CONFIG = """<View>
   <Header value="$question_type · $source"/>
-  <Image name="image" value="$image" maxWidth="720px"/>
+  <Image name="image" valueList="$images" maxWidth="720px"/>
   <Text name="question" value="$question"/>
   <Text name="options" value="$options_text"/>
   <Header value="Proposed answer: $answer" size="5"/>

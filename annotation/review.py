@@ -60,14 +60,13 @@ def _tasks(client, project_id: int) -> list:
 
 
 def task_data(ws: Workspace, item: Item) -> dict:
-    image = PLACEHOLDER
-    if item.images:
-        image = "data:image/png;base64," + base64.b64encode(ws.path(item.images[0]).read_bytes()).decode()
+    """Everything the reviewer sees; every picture goes in, embedded (no file serving needed)."""
+    images = ["data:image/png;base64," + base64.b64encode(ws.path(p).read_bytes()).decode() for p in item.images]
     return {"item_id": item.id, "item_hash": content_hash(item), "source_sha256": item.source["source_sha256"],
             "question_type": item.question_type, "question": item.question,
             "options_text": "\n".join(f"{o.label}: {o.text}" for o in item.options), "answer": item.answer,
             "source": f"{item.source.get('filename') or item.source['source_sha256'][:12]} p{item.source['page']}",
-            "image": image, "image_count": len(item.images)}
+            "images": images or [PLACEHOLDER], "image_count": len(item.images)}
 
 
 def push(ws: Workspace, client, title: str, batch: int = 100) -> PushResult:

@@ -310,6 +310,8 @@ def review_push(project: str = typer.Option(..., "--project", help="Label Studio
                 as_json: bool = JsonOpt) -> None:
     """Send items that are new or changed since the last push as review tasks."""
     from annotation.review import push
+    if len(project.strip()) < 3:
+        raise typer.BadParameter("Label Studio needs a project name of 3 characters or more", param_hint="--project")
     result = _review(workspace, url, token, lambda ws, client: push(ws, client, project))
     if as_json:
         print(json.dumps(asdict(result), indent=1))

@@ -161,3 +161,33 @@ def test_server_down_or_token_refused_is_a_clear_error(reviewed, tmp_path):
     assert refused.returncode == 1 and "refused the token" in refused.stderr
     assert bad not in refused.stderr + refused.stdout and TOKEN not in down.stderr + down.stdout
     assert sorted(p.name for p in (ws / "records").rglob("*.jsonl")) == before
+
+
+def test_regenerated_item_keeps_its_review_history(reviewed):
+    ws, env, first, _, client, tasks = reviewed
+    run_builder("generate", "-w", str(ws), "--force", "--seed", "3", check=True)  # new distractor order
+    pushed = json.loads(run_builder("review", "push", "--project", "mri", "-w", str(ws), "--json", env=env,
+                                    check=True).stdout)
+    assert pushed["changed"] > 0 and pushed["sent"] >= pushed["changed"]  # (+ the item whose task was deleted)
+    run_builder("review", "pull", "--project", "mri", "-w", str(ws), env=env, check=True)
+    reviews = {r.item_id: r for r in Workspace.open(ws, create=False).records("review")}
+    accepted_before = reviews[tasks[0].data["item_id"]]
+    assert len(accepted_before.annotations) == 2  # the old version's annotations are kept ...
+    assert len(accepted_before.tasks) == 2 or accepted_before.status == "accepted"  # ... with a new task if it changed
+
+
+def test_items_with_several_pictures_send_them_all(tmp_path, label_studio):
+    from label_studio_sdk import LabelStudio
+    ws = tmp_path / "w"
+    run_builder("extract", str(corpus_file("tw_md_101-1_med4_peds_derm.pdf")), "--key",
+                str(corpus_file("tw_md_101-1_med4_peds_derm_ANS.pdf")), "-w", str(ws), check=True)
+    run_builder("tag", "-w", str(ws), check=True)
+    run_builder("generate", "-w", str(ws), "--types", "exam_mcq", check=True)
+    env = {"LABEL_STUDIO_URL": label_studio, "LABEL_STUDIO_API_KEY": TOKEN}
+    pushed = json.loads(run_builder("review", "push", "--project", "taiwan-derm", "-w", str(ws), "--json", env=env,
+                                    check=True).stdout)
+    client = LabelStudio(base_url=label_studio, api_key=TOKEN)
+    tasks = list(client.tasks.list(project=pushed["project_id"], fields="all"))
+    assert len(tasks) == pushed["sent"] > 70
+    two = [t for t in tasks if t.data["image_count"] == 2]
+    assert two and all(len(t.data["images"]) == 2 and t.data["images"][0].startswith("data:image/png") for t in two)
