@@ -231,6 +231,9 @@ def reviewed_items(ws: Workspace) -> list[Item]:
         mine = [a for a in review.annotations if a["item_hash"] == current]
         item.review_status = {"accepted": "accepted", "edited": "edited", "rejected": "rejected",
                               "disagreement": "pending"}[review.status]
+        corrections = [a["labels"] for a in mine if a.get("labels")]
+        if corrections:
+            item.labels = apply_label_corrections(item.labels, corrections[-1])
         if review.status == "edited" and mine:
             last = mine[-1]
             if last.get("edited_question"):
@@ -241,6 +244,19 @@ def reviewed_items(ws: Workspace) -> list[Item]:
             if last.get("answer"):
                 item.answer = last["answer"]
         out.append(item)
+    return out
+
+
+def apply_label_corrections(labels: dict, text: str) -> dict:
+    """'modality=mod.ct anatomy=ana.lung' from a reviewer replaces those facets' labels."""
+    from taxonomy.model import FACETS, load
+    taxonomy = load()
+    out = dict(labels)
+    for facet, node_id in re.findall(r"(\w+)\s*=\s*([a-z]{3}\.[\w.]+)", text):
+        if facet in FACETS and node_id in taxonomy.facets[facet].nodes:
+            node = taxonomy.facets[facet].nodes[node_id]
+            out[facet] = {"id": node_id, "name": node.name, "path": taxonomy.facets[facet].path(node_id),
+                          "confidence": 1.0}
     return out
 
 

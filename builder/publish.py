@@ -166,7 +166,9 @@ def build_release(ws: Workspace, version: str, name: str = "medbench", statuses=
         changelog = _changelog(prev, manifest)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
         (staging / "CHANGELOG.md").write_text(_changelog_md(version, prev, changelog), "utf-8")
-        (staging / "README.md").write_text(dataset_card(ws, name, version, items, splits, counts, changelog), "utf-8")
+        charts = label_charts(staging / "charts", items)
+        (staging / "README.md").write_text(dataset_card(ws, name, version, items, splits, counts, changelog, charts),
+                                           "utf-8")
         if withhold_test_answers:
             private = staging.parent / f".private-{version}" / "test-answers.jsonl"
             private.parent.mkdir(parents=True, exist_ok=True)
@@ -257,8 +259,28 @@ def _size_category(n: int) -> str:
     return "n>1M"
 
 
+def label_charts(folder: Path, items: list[Item]) -> list[str]:
+    """Bar charts of the label categories per facet, for the card."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for facet in ("modality", "anatomy", "specialty"):
+        c = Counter(i.labels.get(facet, {}).get("path", ["(none)"])[0] for i in items).most_common(15)
+        fig, ax = plt.subplots(figsize=(7, 0.3 * max(len(c), 3) + 1))
+        ax.barh([k for k, _ in c][::-1], [v for _, v in c][::-1], color="#3b7dd8")
+        ax.set_title(f"{facet} (items per category)", fontsize=10)
+        ax.tick_params(axis="y", labelsize=8)
+        fig.tight_layout()
+        fig.savefig(folder / f"{facet}.png", dpi=100)
+        plt.close(fig)
+        names.append(f"charts/{facet}.png")
+    return names
+
+
 def dataset_card(ws: Workspace, name: str, version: str, items: list[Item], splits: dict[str, str],
-                 counts: dict, changelog: dict) -> str:
+                 counts: dict, changelog: dict, charts: list[str] = ()) -> str:
     licences = sorted({i.license or "unknown" for i in items})
     languages = sorted({s.language for s in ws.sources() if s.language} or {"en"})
     tasks = sorted({"visual-question-answering" if i.kind == "vqa" else "multiple-choice" for i in items})
@@ -312,6 +334,8 @@ review status of the released items: {', '.join(f'{v} {k}' for k, v in sorted(re
 ## Labels
 
 {chr(10).join(facet_tables)}
+
+{chr(10).join(f"![{Path(c).stem}]({c})" for c in charts)}
 
 ## Quality control
 

@@ -191,3 +191,11 @@ def test_items_with_several_pictures_send_them_all(tmp_path, label_studio):
     assert len(tasks) == pushed["sent"] > 70
     two = [t for t in tasks if t.data["image_count"] == 2]
     assert two and all(len(t.data["images"]) == 2 and t.data["images"][0].startswith("data:image/png") for t in two)
+
+
+def test_label_corrections_from_reviewers_replace_the_tagger_labels():
+    from annotation.review import apply_label_corrections
+    labels = {"modality": {"id": "mod.mri", "name": "Magnetic resonance imaging", "path": ["Magnetic resonance imaging"]}}
+    fixed = apply_label_corrections(labels, "modality=mod.ct.conventional anatomy=ana.lung bogus=mod.x")
+    assert fixed["modality"]["id"] == "mod.ct.conventional" and fixed["modality"]["path"][0] == "Computed tomography"
+    assert fixed["anatomy"]["name"] == "Lung" and "bogus" not in fixed
