@@ -25,6 +25,8 @@ def render_debug_page(page: pymupdf.Page, content: PageContent, regions: list[tu
     x0, y0 = page.rect.x0, page.rect.y0
 
     def rect(b, colour, w=1):
+        if page.rotation:  # boxes are unrotated; the picture is the page as displayed
+            b = tuple(pymupdf.Rect(b) * page.rotation_matrix)
         draw.rectangle([(b[0] - x0) * s, (b[1] - y0) * s, (b[2] - x0) * s, (b[3] - y0) * s], outline=colour, width=w)
 
     for g in content.graphics:
@@ -33,7 +35,8 @@ def render_debug_page(page: pymupdf.Page, content: PageContent, regions: list[tu
         rect(ln.bbox, COLOURS.get(ln.role, (0, 0, 0)))
     for label, b in regions:
         rect(b, COLOURS["region"], 3)
-        draw.text(((b[0] - x0) * s + 3, (b[1] - y0) * s + 3), label, fill=COLOURS["region"])
+        shown = tuple(pymupdf.Rect(b) * page.rotation_matrix) if page.rotation else b
+        draw.text(((shown[0] - x0) * s + 3, (shown[1] - y0) * s + 3), label, fill=COLOURS["region"])
     out.parent.mkdir(parents=True, exist_ok=True)
     img.save(out)
     return out

@@ -60,3 +60,27 @@ def test_table_without_rules_stops_at_the_running_text(article):
 def test_chart_with_caption_above(article):
     chart = article["Gráfico 1"]
     assert chart.caption_position == "above" and iou(chart.figure_bbox, (150, 198, 450, 380)) > 0.85
+
+
+def test_pages_with_rotate_give_boxes_in_page_space_and_upright_crops(tmp_path, demo_pdf):
+    """/Rotate 90: the same boxes as unrotated (PyMuPDF page coordinates), and the crop is the figure."""
+    import io
+
+    from PIL import Image, ImageStat
+
+    from extractors.book import render_figures
+    doc = pymupdf.open(demo_pdf)
+    for page in doc:
+        page.set_rotation(90)
+    rotated = tmp_path / "rotated.pdf"
+    doc.save(rotated)
+    plain = {f.label: f for f in extract_book(demo_pdf).figures}
+    turned = {f.label: f for f in extract_book(rotated).figures}
+    assert set(turned) == set(plain)
+    for label, f in turned.items():
+        assert iou(f.figure_bbox, plain[label].figure_bbox) > 0.98
+    [(_, png, w, h)] = list(render_figures(rotated, [turned["Figure 1.1"]], 50))
+    [(_, png0, w0, h0)] = list(render_figures(demo_pdf, [plain["Figure 1.1"]], 50))
+    assert (w, h) == (h0, w0)  # the page is shown turned, and so is the figure
+    dark = ImageStat.Stat(Image.open(io.BytesIO(png)).convert("L")).mean[0]
+    assert dark < 110  # the radiograph, not the white text column beside it
