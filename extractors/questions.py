@@ -106,7 +106,7 @@ def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
 
 
 _PAREN = re.compile(r"(?:(?<=\s)|^)\(([A-Ja-j])\)\s*")
-_LEAD = re.compile(r"^([A-Ja-j])\s*[).]\s+")
+_LEAD = re.compile(r"^([A-Ja-j])\s*[).]\s*(?=\S)")
 _CIRCLED = re.compile(r"[\u24b6-\u24bf\u24d0-\u24d9]")
 
 
@@ -142,14 +142,24 @@ def line_markers(line: XLine, index: int) -> list[Marker]:
     return out
 
 
+# "A. text     B. text" on one line: a letter marker after a wide space
+_INLINE = re.compile(r"(?:(?<=\s\s)|(?<=\t)|(?<=\u3000))([B-J])\s*[.)]\s*(?=\S)")
+
+
 def _markers(line: XLine, index: int) -> list[Marker]:
-    text = line.text
+    raw = line.text
+    # full-width letters and stops ("Ａ．", "（Ｂ）") read as their ASCII twins; same length, same offsets
+    folded = unicodedata.normalize("NFKC", raw)
+    text = folded if len(folded) == len(raw) else raw
     out: list[Marker] = []
     for m in _PAREN.finditer(text):
         out.append(Marker(index, m.start(), m.end(), m.group(1), "paren", line.x0))
     m = _LEAD.match(text)
     if m:
-        out.append(Marker(index, 0, m.end(), m.group(1), "lead" + text[m.start(1) + 1:m.end()].strip(), line.x0))
+        style = "lead" + text[m.start(1) + 1:m.end()].strip()
+        out.append(Marker(index, 0, m.end(), m.group(1), style, line.x0))
+        for m2 in _INLINE.finditer(text, m.end()):
+            out.append(Marker(index, m2.start(), m2.end(), m2.group(1), style, line.x0))
     for m in _CIRCLED.finditer(text):
         out.append(Marker(index, m.start(), m.end(), _circled_letter(m.group(0)), "circled", line.x0))
     # glyphs in a span of their own: a bare letter, or a private-use character

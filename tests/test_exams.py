@@ -140,3 +140,26 @@ def test_missing_key_file_is_named(tmp_path):
     proc = run_builder("extract", str(corpus_file("tw_md_101-2_med3_internal.pdf")),
                        "--key", str(tmp_path / "nope.pdf"), "-w", str(tmp_path / "w"))
     assert proc.returncode == 1 and "nope.pdf: no such answer-key file" in proc.stderr
+
+
+def test_full_width_markers_and_options_side_by_side(tmp_path):
+    """A booklet in another style: '1．' numbers, 'Ａ．' markers, two options to a line."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = 72
+    stems = ["下列哪项是心肌梗死最常见的症状？", "关于糖尿病的诊断，下列哪项正确？", "急性阑尾炎最典型的体征是？",
+             "下列哪种药物用于治疗高血压？", "新生儿黄疸最常见的原因是？"]
+    for n, stem in enumerate(stems, start=1):
+        page.insert_text((56, y), f"{n}．{stem}", fontname="china-s", fontsize=10.5)
+        page.insert_text((70, y + 16), "Ａ．选项甲" + "\u3000" * 6 + "Ｂ．选项乙", fontname="china-s", fontsize=10.5)
+        page.insert_text((70, y + 32), "Ｃ．选项丙" + "\u3000" * 6 + "Ｄ．选项丁", fontname="china-s", fontsize=10.5)
+        y += 60
+    path = tmp_path / "booklet.pdf"
+    doc.save(path)
+    result = extract_exam(path)
+    assert [q.number for q in result.questions] == [1, 2, 3, 4, 5]
+    for q, stem in zip(result.questions, stems):
+        assert q.stem == stem
+        assert [label for label, _ in q.options] == ["A", "B", "C", "D"]
+        assert [text.strip() for _, text in q.options] == ["选项甲", "选项乙", "选项丙", "选项丁"]
+    assert result.language and result.language.startswith("zh")
