@@ -5,6 +5,7 @@ Exit codes: 0 all went well; 1 some inputs failed (the others were processed); 2
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -258,9 +259,17 @@ def publish(version: str = typer.Option(..., "--version", help="Release version,
             splits: str = typer.Option("test=1.0", "--splits", help="Split shares, e.g. train=0.8,test=0.2."),
             withhold_test_answers: bool = typer.Option(False, "--withhold-test-answers",
                                                        help="Blank the test answers; keep them in a private file."),
+            repo: Optional[str] = typer.Option(None, "--repo", help="Hub dataset repo, org/name (for --push)."),
+            push: bool = typer.Option(False, "--push", help="Upload the release to the Hub and tag it v<version>."),
+            private: bool = typer.Option(False, "--private", help="Create the Hub repo private."),
             as_json: bool = JsonOpt) -> None:
-    """Build a versioned release under releases/<version>/ in the Hub's repo layout, verified by loading it back."""
-    from builder.publish import PublishError, build_release
+    """Build a versioned release under releases/<version>/ in the Hub's repo layout, verified by loading it
+    back; with --push, upload it and tag the commit (pushing an existing release again resumes)."""
+    if push:  # before huggingface_hub is imported (it reads this once): plain LFS works with every Hub server
+        os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+    from builder.publish import PublishError, build_release, push_release
+    if push and not repo:
+        raise typer.BadParameter("--push needs --repo org/name", param_hint="--repo")
     try:
         ratios = {k.strip(): float(v) for k, v in (part.split("=") for part in splits.split(",") if part.strip())}
     except ValueError:
@@ -268,21 +277,30 @@ def publish(version: str = typer.Option(..., "--version", help="Release version,
     if not ratios or abs(sum(ratios.values()) - 1.0) > 1e-6:
         raise typer.BadParameter("the shares must add up to 1", param_hint="--splits")
     ws = _open_workspace(workspace, create=False)
+    report: dict = {"version": version}
     try:
-        release = build_release(ws, version, name, tuple(s.strip() for s in status.split(",") if s.strip()),
-                                ratios, withhold_test_answers)
+        if push and ws.path(f"releases/{version}").is_dir():
+            report["build"] = "existing release (immutable); pushing it"
+        else:
+            release = build_release(ws, version, name, tuple(s.strip() for s in status.split(",") if s.strip()),
+                                    ratios, withhold_test_answers)
+            report.update({"path": str(release.path), "counts": release.counts,
+                           "changelog": {k: (len(v) if isinstance(v, list) else v) for k, v in release.changelog.items()}})
+        if push:
+            report["push"] = push_release(ws, version, repo, private)
     except PublishError as exc:
         say(f"error: {exc}")
         raise typer.Exit(1)
     if as_json:
-        print(json.dumps({"version": release.version, "path": str(release.path), "counts": release.counts,
-                          "changelog": {k: (len(v) if isinstance(v, list) else v)
-                                        for k, v in release.changelog.items()}}, indent=1))
+        print(json.dumps(report, indent=1))
         return
-    out.print(f"release {release.version} → {release.path}", highlight=False)
-    for config, by_split in release.counts.items():
-        out.print(f"  {config}: " + ", ".join(f"{s} {n}" for s, n in by_split.items()), highlight=False)
-    out.print("  verified with datasets.load_dataset; push to the Hub is not available yet", highlight=False)
+    if "counts" in report:
+        out.print(f"release {version} → {report['path']} (verified with datasets.load_dataset)", highlight=False)
+        for config, by_split in report["counts"].items():
+            out.print(f"  {config}: " + ", ".join(f"{s} {n}" for s, n in by_split.items()), highlight=False)
+    if "push" in report:
+        p = report["push"]
+        out.print(f"  {p['status']}: {p['repo']} tag {p['tag']}", highlight=False)
 
 
 review_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,

@@ -105,9 +105,8 @@ def _row(item: Item, ws: Workspace, withhold: bool) -> dict:
 
 
 def _quiet_datasets():
-    """Local files only (nothing from a hub), and no progress bars in our output."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    """No progress bars in our output. (Loading a release folder reads local files only; offline mode is
+    not switched on, since huggingface_hub fixes it at import and a push may follow in this process.)"""
     import datasets
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
@@ -393,3 +392,46 @@ def export_healthqa_br(path: Path, items: list[Item]) -> None:
                     item.labels.get("profession", {}).get("name", ""), item.labels.get("specialty", {}).get("name", ""),
                     item.source.get("filename", ""), item.source["page"]])
     path.write_text(buf.getvalue(), "utf-8")
+
+
+_NETWORK_LIBRARIES = {"httpx", "httpx2", "httpcore", "httpcore2", "requests", "urllib3", "huggingface_hub"}
+
+
+def push_release(ws: Workspace, version: str, repo_id: str, private: bool = False, token: str | None = None) -> dict:
+    """Upload ``releases/<version>/`` to a dataset repo and tag the commit ``v<version>``.
+
+    The token comes from the environment (HF_TOKEN) or the user's saved login unless given. A failed
+    push leaves the local release as it was; pushing again resumes (a version already tagged on the
+    Hub is not uploaded twice).
+    """
+    folder = ws.path(f"releases/{version}")
+    if not folder.is_dir():
+        raise PublishError(f"{folder}: no such release; build it first (builder publish --version {version})")
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.utils import disable_progress_bars
+    disable_progress_bars()
+    api = HfApi(token=token)
+    tag = f"v{version}"
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        try:
+            tags = {t.name for t in api.list_repo_refs(repo_id, repo_type="dataset").tags}
+        except HfHubHTTPError:
+            tags = set()
+        if tag in tags:
+            return {"repo": repo_id, "tag": tag, "status": "already pushed"}
+        commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
+                                   commit_message=f"Release {version}")
+        api.create_tag(repo_id, tag=tag, revision=commit.oid, repo_type="dataset",
+                       tag_message=f"MedBench Builder release {version}")
+    except Exception as exc:  # the network edge: HTTP and transport failures of whichever client library
+        if not (isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in _NETWORK_LIBRARIES):
+            raise
+        reason = str(exc).splitlines()[0][:200]
+        raise PublishError(f"push of {version} to {repo_id} failed ({type(exc).__name__}: {reason}); "
+                           f"the local release {folder} is intact; run the same command again to resume") from None
+    record = {"repo": repo_id, "tag": tag, "commit": commit.oid, "pushed_at": now_iso(), "private": private}
+    from builder.workspace import dump_json, write_atomic
+    write_atomic(ws.path(f"releases/.pushed-{version}.json"), dump_json(record))
+    return {**record, "status": "pushed"}

@@ -27,7 +27,6 @@ def test_release_loads_back_with_datasets_row_by_row(workspace):
     release = json.loads(proc.stdout)
     root = workspace / "releases" / "1.0.0"
     assert (root / "README.md").read_text().startswith("---\nlicense:")
-    os.environ["HF_HUB_OFFLINE"] = "1"
     from datasets import load_dataset
     items = {i.id: i for i in Workspace.open(workspace, create=False).records("item")}
     loaded = 0
@@ -67,7 +66,6 @@ def test_versions_are_immutable_and_changes_are_logged(workspace):
     private = workspace / "releases" / ".private-1.1.0" / "test-answers.jsonl"
     answers = [json.loads(l) for l in private.read_text().splitlines()]
     assert answers and all(a["answer"] in "ABCDEFGHIJ" for a in answers)
-    os.environ["HF_HUB_OFFLINE"] = "1"
     from datasets import load_dataset
     for config in out["counts"]:
         ds = load_dataset(str(workspace / "releases" / "1.1.0"), config)
@@ -81,3 +79,48 @@ def test_nothing_reviewed_yet_is_a_clear_error(workspace):
     bad = run_builder("publish", "-w", str(workspace), "--version", "v1")
     assert bad.returncode == 1 and "MAJOR.MINOR.PATCH" in bad.stderr
     assert not (workspace / "releases" / "9.0.0").exists()
+
+
+def test_push_to_a_hub_and_load_back_by_tag(workspace, tmp_path):
+    """Against the loopback Hub-protocol server (tests/hub_server.py), with the real client libraries."""
+    import socket
+    import subprocess
+    import sys
+
+    import hub_server
+    if not (workspace / "releases" / "1.0.0").exists():
+        run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--status", "pending", check=True)
+    with socket.socket() as s:  # a port nothing listens on: the push must fail cleanly first
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    env = {"HF_TOKEN": "hf_test", "HF_HOME": str(tmp_path / "hf")}
+    failed = run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--push", "--repo", "org/medbench",
+                         env={**env, "HF_ENDPOINT": dead})
+    assert failed.returncode == 1 and "is intact" in failed.stderr and "run the same command again" in failed.stderr
+    assert (workspace / "releases" / "1.0.0" / "README.md").is_file()
+    server, url, hub = hub_server.start()
+    try:
+        env["HF_ENDPOINT"] = url
+        pushed = json.loads(run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--push", "--repo",
+                                        "org/medbench", "--json", env=env, check=True).stdout)
+        assert pushed["push"]["status"] == "pushed" and pushed["push"]["tag"] == "v1.0.0"
+        again = json.loads(run_builder("publish", "-w", str(workspace), "--version", "1.0.0", "--push", "--repo",
+                                       "org/medbench", "--json", env=env, check=True).stdout)
+        assert again["push"]["status"] == "already pushed"
+        check = ("import json, sys\nfrom datasets import load_dataset\n"
+                 "ds = load_dataset('org/medbench', sys.argv[1], revision='v1.0.0')\n"
+                 "print(json.dumps({s: sorted(ds[s]['id']) for s in ds}))")
+        local = json.loads((workspace / "releases" / "1.0.0" / "manifest.json").read_text())["items"]
+        for config in ("vqa", "exam_mcq"):
+            proc = subprocess.run([sys.executable, "-c", check, config], capture_output=True, text=True, timeout=300,
+                                  env={**os.environ, **env})
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            remote = json.loads(proc.stdout.strip().splitlines()[-1])
+            for split, ids in remote.items():
+                assert ids == sorted(i for i, v in local.items() if v["config"] == config and v["split"] == split)
+        # building and pushing in one command
+        one = json.loads(run_builder("publish", "-w", str(workspace), "--version", "3.0.0", "--status", "pending",
+                                     "--push", "--repo", "org/one-shot", "--json", env=env, check=True).stdout)
+        assert one["push"]["status"] == "pushed" and one["counts"]
+    finally:
+        server.shutdown()
