@@ -48,9 +48,16 @@ def select(items: list[Item], statuses: tuple[str, ...]) -> list[Item]:
     return sorted((i for i in items if i.review_status in statuses and i.qc.get("passed", True)), key=lambda i: i.id)
 
 
+def stratum(item: Item) -> str:
+    """What a split should hold in proportion: question type and modality or specialty category."""
+    facet = "modality" if item.kind == "vqa" else "specialty"
+    return f"{item.question_type}:{(item.labels.get(facet, {}).get('path') or ['-'])[0]}"
+
+
 def assign_splits(items: list[Item], ratios: dict[str, float], image_key) -> dict[str, str]:
     """Split by groups that cannot leak: items sharing a source document or an image stay together.
-    Groups are dealt largest first to the split furthest below its share (deterministic)."""
+    Groups are dealt largest first, each to the split furthest below its share of the group's stratum
+    (question type and label category), then of the whole: stratified where the counts allow."""
     parent: dict[str, str] = {}
 
     def find(x):
@@ -69,14 +76,23 @@ def assign_splits(items: list[Item], ratios: dict[str, float], image_key) -> dic
     groups: dict[str, list[str]] = defaultdict(list)
     for item in items:
         groups[find(item.id)].append(item.id)
+    by_id = {i.id: i for i in items}
+    group_stratum = {g: Counter(stratum(by_id[i]) for i in members).most_common(1)[0][0] for g, members in groups.items()}
+    stratum_total = Counter()
+    for g, members in groups.items():
+        stratum_total[group_stratum[g]] += len(members)
     total = len(items) or 1
     filled = {s: 0 for s in ratios}
+    filled_in: dict[tuple[str, str], int] = defaultdict(int)
     out = {}
     for root in sorted(groups, key=lambda g: (-len(groups[g]), g)):
-        split = min(ratios, key=lambda s: (filled[s] / total - ratios[s], s))
+        st = group_stratum[root]
+        split = min(ratios, key=lambda s: (filled_in[(st, s)] / stratum_total[st] - ratios[s],
+                                           filled[s] / total - ratios[s], s))
         for iid in groups[root]:
             out[iid] = split
         filled[split] += len(groups[root])
+        filled_in[(st, split)] += len(groups[root])
     return out
 
 
@@ -305,9 +321,14 @@ def dataset_card(ws: Workspace, name: str, version: str, items: list[Item], spli
         facet_tables.append(f"**{facet}** (category: items)\n\n| category | items |\n|---|---|\n" +
                             "\n".join(f"| {k} | {v} |" for k, v in c.most_common()))
     qc_flags = Counter(f["check"] for i in items for f in i.qc.get("flags", []))
-    reviews = Counter(i.review_status for i in items)
+    review_counts = Counter(i.review_status for i in items)
     gens = sorted({f"{i.generator['name']}-{i.generator['version']}" + (f" ({i.generator['model']})"
                    if i.generator.get("model") else "") for i in items})
+    stage_versions = sorted({f"{stage}: {m.version}" for sha in used for stage in ("extract", "tag")
+                             if (m := ws.done_marker(stage, sha)) is not None})
+    reviews = [r for r in ws.records("review") if r.item_id in {i.id for i in items}]
+    reviewers = Counter(a["annotator"] for r in reviews for a in r.annotations)
+    agreements = [r.agreement for r in reviews if r.agreement is not None]
     split_counts = Counter(splits.values())
     body = f"""# {name} {version}
 
@@ -327,8 +348,10 @@ Every row also carries its own `license`, `source_file`, `source_sha256`, `sourc
 
 ## How it was built
 
-Extraction, taxonomy tagging (taxonomy version in each label's path), generation by {', '.join(gens)};
-review status of the released items: {', '.join(f'{v} {k}' for k, v in sorted(reviews.items()))}.
+Stages: {'; '.join(stage_versions) or 'unknown'}; generation by {', '.join(gens)}.
+Review status of the released items: {', '.join(f'{v} {k}' for k, v in sorted(review_counts.items()))}.
+Reviewers (annotations): {', '.join(f'{k} ({v})' for k, v in reviewers.most_common()) or 'none yet'};
+mean agreement where several reviewed an item: {round(sum(agreements) / len(agreements), 3) if agreements else 'n/a'}.
 
 ## Labels
 

@@ -1,6 +1,7 @@
 """Releases: Hub layout, loaded back with datasets, immutable, leak-free splits, changelog, exports."""
 import json
 import os
+from collections import Counter
 
 import pytest
 
@@ -124,3 +125,28 @@ def test_push_to_a_hub_and_load_back_by_tag(workspace, tmp_path):
         assert one["push"]["status"] == "pushed" and one["counts"]
     finally:
         server.shutdown()
+
+
+def test_splits_are_grouped_and_stratified_where_counts_allow():
+    from builder.publish import assign_splits
+    from builder.records import Item, Option
+
+    def item(n, doc, category, image):
+        return Item(id=f"item-{n:016x}", kind="vqa", question_type="modality_recognition", question="q",
+                    options=[Option("A", "x"), Option("B", "y")], answer="A", images=[image],
+                    source={"source_sha256": f"{doc:064x}", "record_id": str(n), "record_kind": "figure", "page": 1},
+                    labels={"modality": {"id": "m", "name": category, "path": [category]}},
+                    generator={"name": "t", "version": "1", "seed": 0}, license=None, review_status="accepted",
+                    qc={"passed": True, "flags": []})
+    # 8 documents of CT figures, 8 of MRI figures; two documents share one picture
+    items = [item(n, n, "CT" if n < 8 else "MRI", f"img{n}.png") for n in range(16)]
+    items.append(item(99, 3, "CT", "img5.png"))  # same picture as document 5, same document as 3
+    splits = assign_splits(items, {"train": 0.5, "test": 0.5}, image_key=lambda p: p)
+    by_doc = {}
+    for i in items:
+        by_doc.setdefault(i.source["source_sha256"], set()).add(splits[i.id])
+    assert all(len(s) == 1 for s in by_doc.values())
+    assert splits["item-" + f"{99:016x}"] == splits["item-" + f"{5:016x}"] == splits["item-" + f"{3:016x}"]
+    for category in ("CT", "MRI"):
+        got = Counter(splits[i.id] for i in items if i.labels["modality"]["name"] == category)
+        assert got["train"] >= 3 and got["test"] >= 3  # each category in both splits

@@ -113,6 +113,8 @@ def test_release_takes_accepted_and_edited_items_with_the_edit(reviewed):
     assert set(by_id) == {tasks[0].data["item_id"], tasks[2].data["item_id"]}
     assert by_id[tasks[2].data["item_id"]]["question"] == "Which MRI sequence and modality is shown?"
     assert by_id[tasks[2].data["item_id"]]["review_status"] == "edited"
+    card = (ws / "releases" / "1.0.0" / "README.md").read_text()
+    assert "reviewer@medbench.local" in card and "Stages: extract: " in card
 
 
 def test_deleted_task_is_reported_and_its_review_kept(reviewed):
