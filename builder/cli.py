@@ -31,6 +31,11 @@ WorkspaceOpt = typer.Option(DEFAULT_WORKSPACE, "--workspace", "-w", envvar="BUIL
 JsonOpt = typer.Option(False, "--json", help="Print a machine-readable summary on stdout.")
 
 
+def print_json(data) -> None:
+    """The one format of every `--json` summary: indented, non-ASCII kept readable."""
+    print(json.dumps(data, ensure_ascii=False, indent=1))
+
+
 def say(message: str) -> None:
     """One diagnostic line on stderr, never wrapped (scripts grep these)."""
     print(message, file=sys.stderr, flush=True)
@@ -115,8 +120,8 @@ def extract(
     for r in failed:
         say(f"error: {r.error}")
     if as_json:
-        print(json.dumps({"workspace": str(ws.root), "contact_sheet": sheet_path,
-                          "documents": [asdict(r) for r in results]}, ensure_ascii=False, indent=1))
+        print_json({"workspace": str(ws.root), "contact_sheet": sheet_path,
+                    "documents": [asdict(r) for r in results]})
     else:
         table = Table(title=f"builder extract → {ws.root}", title_justify="left")
         numeric = ("pages", "figures", "tables", "questions")
@@ -144,7 +149,7 @@ def status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     ws = _open_workspace(workspace, create=False)
     s = ws.status()
     if as_json:
-        print(json.dumps(s, ensure_ascii=False, indent=1))
+        print_json(s)
         return
     out.print(f"workspace {s['workspace']}", highlight=False)
     out.print(f"  sources: {s['sources']} documents, {s['pages']} pages "
@@ -167,7 +172,7 @@ def tag(workspace: Path = WorkspaceOpt, force: bool = typer.Option(False, "--for
     ws = _open_workspace(workspace, create=False)
     results = tag_workspace(ws, force=force)
     if as_json:
-        print(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1))
+        print_json([asdict(r) for r in results])
         return
     table = Table(title=f"builder tag → {ws.root}", title_justify="left")
     for col in ("document", "status", "records", "modality", "anatomy", "specialty", "profession"):
@@ -191,7 +196,7 @@ def stats(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt,
         raise typer.Exit(1)
     result["charts"] = write_charts(ws, result) if charts else []
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
+        print_json(result)
         return
     for facet, info in result["facets"].items():
         table = Table(title=f"{facet}: {info['labelled']}/{result['records']} labelled ({info['coverage']:.0%})",
@@ -226,7 +231,7 @@ def generate(workspace: Path = WorkspaceOpt,
     results = generate_workspace(ws, options, seed, wanted, force)
     report = qc_report(ws)
     if as_json:
-        print(json.dumps({"documents": [asdict(r) for r in results], "qc": report}, ensure_ascii=False, indent=1))
+        print_json({"documents": [asdict(r) for r in results], "qc": report})
         return
     table = Table(title=f"builder generate → {ws.root}", title_justify="left")
     for col in ("document", "status", "items", "dropped"):
@@ -245,7 +250,7 @@ def qc(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     ws = _open_workspace(workspace, create=False)
     report = qc_report(ws)
     if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=1))
+        print_json(report)
         return
     out.print(ws.path("reports/qc.md").read_text("utf-8"), highlight=False)
 
@@ -292,7 +297,7 @@ def publish(version: str = typer.Option(..., "--version", help="Release version,
         say(f"error: {exc}")
         raise typer.Exit(1)
     if as_json:
-        print(json.dumps(report, indent=1))
+        print_json(report)
         return
     if "counts" in report:
         out.print(f"release {version} → {report['path']} (verified with datasets.load_dataset)", highlight=False)
@@ -332,7 +337,7 @@ def review_push(project: str = typer.Option(..., "--project", help="Label Studio
         raise typer.BadParameter("Label Studio needs a project name of 3 characters or more", param_hint="--project")
     result = _review(workspace, url, token, lambda ws, client: push(ws, client, project))
     if as_json:
-        print(json.dumps(asdict(result), indent=1))
+        print_json(asdict(result))
     else:
         out.print(f"project {result.project} (id {result.project_id}): {result.sent} tasks sent "
                   f"({result.changed} for changed items), {result.unchanged} unchanged", highlight=False)
@@ -348,7 +353,7 @@ def review_pull(project: str = typer.Option(..., "--project", help="Label Studio
     for tid in result.deleted_tasks:
         say(f"warning: task {tid} was deleted in Label Studio; its item keeps its review state")
     if as_json:
-        print(json.dumps(asdict(result), indent=1))
+        print_json(asdict(result))
     else:
         out.print(f"{result.tasks} tasks, {result.annotations} annotations ({result.new_annotations} new) → "
                   f"{result.reviews} reviews: {result.states}", highlight=False)
@@ -361,7 +366,7 @@ def review_status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> No
     ws = _open_workspace(workspace, create=False)
     result = review_state(ws)
     if as_json:
-        print(json.dumps(result, indent=1))
+        print_json(result)
         return
     out.print(f"{result['items']} items: {result['states']}", highlight=False)
     out.print(f"annotations per annotator: {result['annotations_per_annotator'] or 'none'}", highlight=False)
