@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from corpus import norm, similarity, truth_files
+from corpus import similarity, truth_files
 from extractors.book import extract_book
 from extractors.geometry import iou
 from extractors.labels import label_at_start, normalise_number

@@ -1,18 +1,19 @@
 """Scores the taxonomy tagger against the hand-labelled dev set (benchmarks/data/tagger_devset.tsv).
 
-    python benchmarks/score_tagger.py [--corpus ../shared/corpus/dev] [--verbose]
+    python benchmarks/score_tagger.py [--corpus ../shared/corpus/dev] [--verbose] [--llm-url URL --llm-model NAME]
 
 Runs the real stages (extract, then tag) into a temporary workspace, then per facet prints, over the
 records whose gold label applies: coverage (a label was given), leaf accuracy (the same node) and
 category accuracy (the same top-level category); missing labels count as wrong. Over the records
-where no label applies it prints how often the tagger still gave one.
+where no label applies it prints how often the tagger still gave one. With --embedding and/or an LLM
+endpoint it scores the lexicon with those recall taggers (their label where the lexicon found none).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import tempfile
-from collections import defaultdict
+
 from pathlib import Path
 
 from builder.pipeline import ExtractOptions, extract_one
@@ -45,7 +46,7 @@ def read_devset(path: Path = DEVSET) -> dict[str, dict[str, str | None]]:
     return rows
 
 
-def predictions(corpus: Path, keys: list[str]) -> dict[str, dict[str, str | None]]:
+def predictions(corpus: Path, keys: list[str], llm_config=None, embedding: bool = False) -> dict[str, dict[str, str | None]]:
     """Tag through the real stages: extract every document the dev set names, then tag."""
     files = sorted({k.split("#")[0] for k in keys})
     out: dict[str, dict[str, str | None]] = {}
@@ -57,7 +58,15 @@ def predictions(corpus: Path, keys: list[str]) -> dict[str, dict[str, str | None
             if result.status == "failed":
                 raise SystemExit(f"extract failed: {result.error}")
             by_sha[result.sha256] = name
-        tag_workspace(ws)
+        recall = []
+        if embedding:
+            from taxonomy.embedding_tagger import EmbeddingTagger
+            recall.append(EmbeddingTagger())
+        if llm_config is not None:
+            from builder.generation import open_llm
+            from taxonomy.llm_tagger import LLMTagger
+            recall.append(LLMTagger(open_llm(ws, llm_config)))
+        tag_workspace(ws, recall=tuple(recall))
         records = {r.id: r for kind in ("figure", "question") for r in ws.records(kind)}
         for labels in ws.records("labels"):
             rec = records[labels.record_id]
@@ -106,9 +115,16 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--devset", type=Path, default=DEVSET)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--embedding", action="store_true", help="add the embedding tagger")
+    ap.add_argument("--llm-url")
+    ap.add_argument("--llm-model")
     args = ap.parse_args(argv)
     gold = read_devset(args.devset)
-    pred = predictions(args.corpus, list(gold))
+    config = None
+    if args.llm_url:
+        from builder.llm import LLMConfig
+        config = LLMConfig.from_env(args.llm_url, args.llm_model)
+    pred = predictions(args.corpus, list(gold), config, args.embedding)
     missing = [k for k in gold if k not in pred]
     if missing:
         print(f"dev-set records not found by extraction: {missing[:5]} ({len(missing)})", file=sys.stderr)

@@ -29,6 +29,16 @@ out = Console()
 WorkspaceOpt = typer.Option(DEFAULT_WORKSPACE, "--workspace", "-w", envvar="BUILDER_WORKSPACE",
                             help="Workspace folder (created if missing).")
 JsonOpt = typer.Option(False, "--json", help="Print a machine-readable summary on stdout.")
+LlmUrlOpt = typer.Option(None, "--llm-url", envvar="MEDBENCH_LLM_BASE_URL",
+                         help="Base URL of an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8093/v1.")
+LlmModelOpt = typer.Option(None, "--llm-model", envvar="MEDBENCH_LLM_MODEL", help="Model name at that endpoint.")
+LlmKeyOpt = typer.Option(None, "--llm-key", envvar="MEDBENCH_LLM_API_KEY",
+                         help="API key (default: $OPENAI_API_KEY, or none for a local server).", show_default=False)
+ConcurrencyOpt = typer.Option(4, "--concurrency", min=1, max=64, help="LLM requests in flight at once.")
+StructuredOpt = typer.Option("auto", "--llm-structured", help="How to ask for JSON: auto (probe the server), "
+                             "json_schema, json_object_schema (llama.cpp), json_object, prompt.")
+MaxTokensOpt = typer.Option(400, "--llm-max-tokens", min=1, help="Most tokens per LLM answer (a cut-off answer is invalid).")
+PriceOpt = typer.Option((0.0, 0.0), "--price", help="Price per million prompt and completion tokens, for the cost report.")
 
 
 def print_json(data) -> None:
@@ -51,6 +61,24 @@ def _version(value: bool) -> None:
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Show the version and exit.")) -> None:
     pass
+
+
+def _llm_config(url, model, key, concurrency=4, structured="auto", price=(0.0, 0.0), max_tokens=400, **kw):
+    from builder.llm import MODES, LLMConfig, LLMError
+    if structured != "auto" and structured not in MODES:
+        raise typer.BadParameter(f"use auto or one of {', '.join(MODES)}", param_hint="--llm-structured")
+    try:
+        return LLMConfig.from_env(url, model, key, concurrency=concurrency, structured=structured,
+                                  price_in=price[0], price_out=price[1], max_tokens=max_tokens, **kw)
+    except LLMError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(2)
+
+
+def _llm_summary(report: dict) -> str:
+    return (f"LLM {report['model']} at {report['base_url']} ({report['mode']}): {report['requests']} requests, "
+            f"{report['cached']} from cache, {report['prompt_tokens']}+{report['completion_tokens']} tokens, "
+            f"{report['transport_retries']} retries, {report['rejected_jobs']} rejected, cost {report['cost']:.4f}")
 
 
 def _open_workspace(path: Path, create: bool = True) -> Workspace:
@@ -166,13 +194,42 @@ def status(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
 
 @app.command()
 def tag(workspace: Path = WorkspaceOpt, force: bool = typer.Option(False, "--force", help="Tag again."),
-        as_json: bool = JsonOpt) -> None:
+        tagger: str = typer.Option("lexicon", "--tagger", help="lexicon (offline default), optionally with "
+                                   "recall taggers that add what it missed: lexicon+embedding, lexicon+llm, "
+                                   "lexicon+embedding+llm."),
+        llm_url: Optional[str] = LlmUrlOpt, llm_model: Optional[str] = LlmModelOpt,
+        llm_key: Optional[str] = LlmKeyOpt, concurrency: int = ConcurrencyOpt,
+        structured: str = StructuredOpt, price: tuple[float, float] = PriceOpt,
+        max_tokens: int = MaxTokensOpt, as_json: bool = JsonOpt) -> None:
     """Label every figure and question with the taxonomy (modality, anatomy, specialty, profession)."""
+    from builder.generation import open_llm
+    from builder.llm import LLMError
     from builder.tagging import tag_workspace
+    parts = tagger.split("+")
+    if parts[0] != "lexicon" or not set(parts[1:]) <= {"embedding", "llm"} or len(set(parts)) != len(parts):
+        raise typer.BadParameter("use lexicon, lexicon+embedding, lexicon+llm or lexicon+embedding+llm",
+                                 param_hint="--tagger")
     ws = _open_workspace(workspace, create=False)
-    results = tag_workspace(ws, force=force)
+    recall, llm = [], None
+    if "embedding" in parts:
+        from taxonomy.embedding_tagger import EmbeddingTagger
+        from taxonomy.minilm import EmbeddingUnavailable
+        try:
+            recall.append(EmbeddingTagger())
+        except EmbeddingUnavailable as exc:
+            say(f"error: {exc}")
+            raise typer.Exit(2)
+    if "llm" in parts:
+        from taxonomy.llm_tagger import LLMTagger
+        llm = open_llm(ws, _llm_config(llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens))
+        recall.append(LLMTagger(llm))
+    try:
+        results = tag_workspace(ws, force=force, recall=tuple(recall))
+    except LLMError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1)
     if as_json:
-        print_json([asdict(r) for r in results])
+        print_json({"documents": [asdict(r) for r in results], "llm": llm.report() if llm else None})
         return
     table = Table(title=f"builder tag → {ws.root}", title_justify="left")
     for col in ("document", "status", "records", "modality", "anatomy", "specialty", "profession"):
@@ -182,6 +239,8 @@ def tag(workspace: Path = WorkspaceOpt, force: bool = typer.Option(False, "--for
         table.add_row(r.source, r.status, str(r.records),
                       *(str(got.get(f"with_{f}", "-")) for f in ("modality", "anatomy", "specialty", "profession")))
     out.print(table)
+    if llm:
+        out.print(_llm_summary(llm.report()), highlight=False)
 
 
 @app.command()
@@ -212,47 +271,97 @@ def stats(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt,
 
 @app.command()
 def generate(workspace: Path = WorkspaceOpt,
+             generator: str = typer.Option("template", "--generator", help="template (offline default) or llm."),
              options: int = typer.Option(4, "--options", min=2, max=10, help="Options per VQA item."),
              seed: int = typer.Option(0, "--seed", help="Seed for distractors and shuffling."),
-             types: str = typer.Option("modality_recognition,anatomy_identification,exam_mcq", "--types",
-                                       help="Comma-separated question types."),
+             types: Optional[str] = typer.Option(None, "--types", help="Comma-separated question types "
+                                                 "(default: all the generator builds)."),
              force: bool = typer.Option(False, "--force", help="Generate again."),
-             as_json: bool = JsonOpt) -> None:
-    """Build benchmark items from labelled figures and exam questions (template generator), then check them."""
-    from builder.generation import TYPES, generate_workspace, qc_report
-    wanted = tuple(t.strip() for t in types.split(",") if t.strip())
+             answerability: bool = typer.Option(False, "--answerability", help="Also run the text-only "
+                                                "answerability check (needs an LLM)."),
+             declined: str = typer.Option("drop", "--declined", help="A question the LLM itself says its text "
+                                          "does not support: drop it, or flag it for review."),
+             llm_url: Optional[str] = LlmUrlOpt, llm_model: Optional[str] = LlmModelOpt,
+             llm_key: Optional[str] = LlmKeyOpt, concurrency: int = ConcurrencyOpt,
+             structured: str = StructuredOpt, price: tuple[float, float] = PriceOpt,
+             max_tokens: int = MaxTokensOpt, as_json: bool = JsonOpt) -> None:
+    """Build benchmark items from labelled figures and exam questions, then check them (QC report)."""
+    import time
+
+    from builder.generation import SUPPORTED, TYPES, generate_workspace, open_llm, qc_report
+    from builder.llm import LLMError
+    if generator not in SUPPORTED:
+        raise typer.BadParameter(f"use {' or '.join(SUPPORTED)}", param_hint="--generator")
+    wanted = tuple(t.strip() for t in types.split(",") if t.strip()) if types else SUPPORTED[generator]
     unknown = [t for t in wanted if t not in TYPES]
     if unknown:
         raise typer.BadParameter(f"unknown type {unknown[0]} (use {', '.join(TYPES)})", param_hint="--types")
+    unbuilt = [t for t in wanted if t not in SUPPORTED[generator]]
+    if unbuilt:
+        raise typer.BadParameter(f"the {generator} generator does not build {', '.join(unbuilt)} "
+                                 f"(use --generator llm)", param_hint="--types")
+    if declined not in ("drop", "flag"):
+        raise typer.BadParameter("use drop or flag", param_hint="--declined")
     ws = _open_workspace(workspace, create=False)
     if not list(ws.records("labels")):
         say(f"error: {ws.root}: no labels yet; run `builder tag -w {ws.root}` first")
         raise typer.Exit(1)
-    results = generate_workspace(ws, options, seed, wanted, force)
-    report = qc_report(ws)
+    llm = None
+    if generator == "llm" or answerability:
+        llm = open_llm(ws, _llm_config(llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens))
+    started = time.monotonic()
+    try:
+        results = generate_workspace(ws, options, seed, wanted, force, generator, llm, declined=declined)
+        report = qc_report(ws, llm if answerability else None)
+    except LLMError as exc:
+        say(f"error: {exc}")
+        say(f"finished documents are kept and every answer so far is cached in {ws.path('cache/llm')}: rerun to resume")
+        raise typer.Exit(1)
+    seconds = time.monotonic() - started
+    made = sum(r.items for r in results if r.status == "done")
+    usage = llm.report() if llm else None
     if as_json:
-        print_json({"documents": [asdict(r) for r in results], "qc": report})
+        print_json({"documents": [asdict(r) for r in results], "qc": report, "llm": usage,
+                    "seconds": round(seconds, 3), "items_per_second": round(made / seconds, 3) if seconds else None})
         return
-    table = Table(title=f"builder generate → {ws.root}", title_justify="left")
-    for col in ("document", "status", "items", "dropped"):
-        table.add_column(col, justify="right" if col in ("items", "dropped") else "left")
+    table = Table(title=f"builder generate ({generator}) → {ws.root}", title_justify="left")
+    for col in ("document", "status", "items", "dropped", "rejected", "declined"):
+        table.add_column(col, justify="left" if col in ("document", "status") else "right")
     for r in results:
-        table.add_row(r.source, r.status, str(r.items), str(r.dropped))
+        table.add_row(r.source, r.status, str(r.items), str(r.dropped), str(r.rejected), str(r.declined))
     out.print(table)
     out.print(f"items by type: {report['by_type']}; QC flags: {report['flags'] or 'none'}", highlight=False)
+    if usage:
+        out.print(_llm_summary(usage) + f"; {made / seconds:.2f} items/s", highlight=False)
     out.print(f"QC report: {ws.path('reports/qc.md')}", highlight=False)
 
 
 @app.command()
-def qc(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+def qc(workspace: Path = WorkspaceOpt,
+       answerability: bool = typer.Option(False, "--answerability", help="Ask an LLM each picture question "
+                                          "without its picture, with the options rotated; flag those it always gets right."),
+       asks: int = typer.Option(3, "--asks", min=1, max=10, help="Asks per item for --answerability."),
+       llm_url: Optional[str] = LlmUrlOpt, llm_model: Optional[str] = LlmModelOpt,
+       llm_key: Optional[str] = LlmKeyOpt, concurrency: int = ConcurrencyOpt,
+       structured: str = StructuredOpt, price: tuple[float, float] = PriceOpt,
+       max_tokens: int = MaxTokensOpt, as_json: bool = JsonOpt) -> None:
     """Check all items of a workspace (duplicates across documents, letter balance) and write the QC report."""
-    from builder.generation import qc_report
+    from builder.generation import open_llm, qc_report
+    from builder.llm import LLMError
     ws = _open_workspace(workspace, create=False)
-    report = qc_report(ws)
+    llm = (open_llm(ws, _llm_config(llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens))
+           if answerability else None)
+    try:
+        report = qc_report(ws, llm, asks)
+    except LLMError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(1)
     if as_json:
-        print_json(report)
+        print_json({**report, "llm": llm.report() if llm else None})
         return
     out.print(ws.path("reports/qc.md").read_text("utf-8"), highlight=False)
+    if llm:
+        out.print(_llm_summary(llm.report()), highlight=False)
 
 
 @app.command()

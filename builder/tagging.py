@@ -23,13 +23,15 @@ class TagResult:
     labelled: dict | None = None
 
 
-def record_fields(record, exam_title: str | None = None) -> dict[str, str]:
-    """The text a tagger reads, by field; the field names weigh the evidence."""
+def record_fields(record, title: str | None = None) -> dict[str, str]:
+    """The text a tagger reads, by field; the field names weigh the evidence. ``title`` is the
+    document's: an exam's (for the profession) or a book's or article's (for the specialty)."""
     if isinstance(record, Figure):
-        return {"caption": record.caption_text, "citing": " ".join(c.text for c in record.citing[:5])}
+        return {"caption": record.caption_text, "citing": " ".join(c.text for c in record.citing[:5]),
+                "document": title or ""}
     if isinstance(record, Question):
         info = record.exam or {}
-        exam = " ".join(x for x in (info.get("name"), info.get("cover"), exam_title) if x)
+        exam = " ".join(x for x in (info.get("name"), info.get("cover"), title) if x)
         return {"stem": record.stem, "options": " | ".join(o.text for o in record.options),
                 "context": record.shared_context, "exam": exam}
     raise TypeError(f"cannot tag {type(record).__name__}")
@@ -39,9 +41,9 @@ def _stored(label) -> dict:
     return {k: v for k, v in asdict(label).items() if k != "facet"}
 
 
-def label_record(tagger, record, exam_title: str | None = None) -> Labels:
+def label_record(tagger, record, title: str | None = None) -> Labels:
     facets = {facet: [_stored(label) for label in labels]
-              for facet, labels in tagger.tag(record_fields(record, exam_title)).items()}
+              for facet, labels in tagger.tag(record_fields(record, title)).items()}
     # what the record itself says: a table is a table; a question without a picture shows no modality
     if isinstance(record, Figure) and record.kind == "table":
         facets["modality"] = [_stored(tagger.fixed_label("modality", "mod.data_table", "the record is a table"))]
@@ -91,9 +93,30 @@ def _document_specialty(tagger, labels: list[Labels]) -> None:
             l.facets["specialty"] = [label]
 
 
-def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | None = None) -> list[TagResult]:
+def _add_recall_labels(extra, records, labels: list[Labels], title: str | None) -> None:
+    """A recall tagger's (LLM, embedding) label where the lexicon found nothing; a second candidate
+    where they disagree on the category."""
+    suggested = extra.tag_many([record_fields(r, title) for r in records])
+    for record, l, found in zip(records, labels, suggested):
+        l.taggers.append(f"{extra.label}-{extra.version}")
+        for facet_name, label in found.items():
+            if facet_name == "modality" and (getattr(record, "kind", None) == "table" or
+                                             (isinstance(record, Question) and not record.images)):
+                continue
+            have = l.facets.get(facet_name) or []
+            if not have:
+                l.facets[facet_name] = [_stored(label)]
+            elif all(h["path_ids"][0] != label.id for h in have):
+                l.facets[facet_name] = have + [_stored(label)]
+
+
+def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | None = None,
+                  recall: tuple = ()) -> list[TagResult]:
+    """``recall`` taggers (taxonomy.embedding_tagger, taxonomy.llm_tagger) add labels the lexicon missed."""
     tagger = tagger or LexiconTagger()
     version = f"{tagger.name}-{tagger.version}+{tagger.taxonomy.version}"
+    for extra in recall:
+        version += f"+{extra.label}-{extra.version}:{extra.fingerprint}"
     results = []
     for source, done in ws.stage_sources(STAGE, version, force):
         sha = source.sha256
@@ -106,6 +129,8 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
             _booklet_profession(tagger, records, labels)
             if source.kind == "book":
                 _document_specialty(tagger, labels)
+            for extra in recall:
+                _add_recall_labels(extra, records, labels, source.title)
             out.put_records(labels)
             counts = {"labels": len(labels)}
             counts.update({f"with_{facet}": sum(1 for l in labels if l.facets.get(facet))

@@ -1,6 +1,8 @@
 """Figures, tables, captions and citing paragraphs from a book or article: the stages in order."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -109,12 +111,40 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
                 render_debug_page(doc[c.number - 1], c, regions_by_page.get(c.number, []),
                                   Path(debug_dir) / f"page-{c.number:04d}.png")
         ocr_pages = [c.number for c in contents if c.ocr]
-        title = (doc.metadata or {}).get("title") or None
+        title = document_title(doc)
         return BookExtraction(path=str(path), page_count=doc.page_count, pages_read=[c.number for c in contents],
                               figures=figures, warnings=warnings, ocr_pages=ocr_pages,
                               ocr_language=tesseract_code(language) if ocr_pages else None, title=title)
     finally:
         doc.close()
+
+
+def _looks_like_title(text: str | None) -> bool:
+    """Metadata titles are often a file name ("DHF_guidelines_COVER.indd", "Microsoft Word - ch3.doc")."""
+    if not text or len(text.split()) < 3:
+        return False
+    return not re.search(r"\.(indd|docx?|pdf|tex|qxd|pages|odt|rtf)\b|^microsoft word|^untitled", text, re.IGNORECASE)
+
+
+def document_title(doc) -> str | None:
+    """The metadata title where it reads as one, else the largest-type lines of the first page."""
+    meta = (doc.metadata or {}).get("title")
+    if _looks_like_title(meta):
+        return " ".join(meta.split())
+    if doc.page_count == 0:
+        return None
+    lines = []
+    for block in doc[0].get_text("dict").get("blocks", []):
+        for line in block.get("lines", []):
+            text = " ".join(s["text"] for s in line["spans"]).strip()
+            if len(text) > 2 and line["spans"] and not re.search(r"www\.|https?:|doi\b|\.org\b|\.com\b", text, re.I):
+                lines.append((round(max(s["size"] for s in line["spans"]), 1), text))
+    if not lines:
+        return None
+    biggest = max(size for size, _ in lines)
+    title = " ".join(text for size, text in lines if size >= biggest - 0.5)
+    title = " ".join(title.split())[:300]
+    return title if len(title.split()) >= 2 else None
 
 
 def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int, list]]:

@@ -1,9 +1,10 @@
 """Quality checks on items. Each check returns flags with a reason; 'drop' flags fail the item.
 
-Checks: schema validity; options distinct and non-empty; exactly one correct answer; answer leaking
-into the question; near-duplicate questions (Jaccard on word 3-grams); duplicate images (difference
-hash); answer-letter balance (a letter above 30% with 4 options); a question that refers to a
-picture without one; images too small to read.
+Checks: schema validity; options distinct, non-empty and not placeholders ("A", "Option 2"); two
+options that name the same taxonomy node ("MRI" and "Magnetic resonance imaging"); exactly one
+correct answer; answer leaking into the question; near-duplicate questions (Jaccard on word
+3-grams); duplicate images (difference hash); answer-letter balance (a letter above 30% with 4
+options); a question that refers to a picture without one; images too small to read.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from builder.records import Item, RecordError
 
 MIN_IMAGE_SIDE = 64
+PLACEHOLDER = re.compile(r"^(option|opção|opcion|opción|choice|answer)?\s*[\(\[]?([a-j]|\d{1,2})[\)\]\.:]?$", re.IGNORECASE)
 # words that point at a picture ("laboratory studies are shown" points at a table in the text)
 FIGURE_WORDS = re.compile(r"\b(photograph|photomicrograph|micrograph|image|figure|radiograph|x-ray|imagem|figura|"
                           r"foto|fotografia|radiografia)\b|如圖|附圖|下圖|圖[一二三]", re.IGNORECASE)
@@ -23,8 +25,26 @@ def _flag(check: str, reason: str, severity: str = "flag") -> dict:
     return {"check": check, "reason": reason, "severity": severity}
 
 
-def item_flags(item: Item, image_size=None) -> list[dict]:
-    """Checks on one item alone. ``image_size(path) -> (w, h) | None`` reads its pictures."""
+def same_node_options(options: list[str], tagger) -> tuple[str, str] | None:
+    """Two options the taxonomy tagger reads as the same node (a synonym or an abbreviation of each
+    other), when each is wholly that node's name; None when all differ."""
+    seen: dict[tuple[str, str], str] = {}
+    for text in options:
+        for facet, labels in tagger.tag({"options": text}).items():
+            top = labels[0]
+            covered = sum(e.end - e.start for e in top.evidence if e.field == "options")
+            if covered < 0.6 * len(text.strip()):
+                continue  # "MRI of the knee" and "MRI" are not the same answer
+            key = (facet, top.id)
+            if key in seen:
+                return seen[key], text
+            seen[key] = text
+    return None
+
+
+def item_flags(item: Item, image_size=None, tagger=None) -> list[dict]:
+    """Checks on one item alone. ``image_size(path) -> (w, h) | None`` reads its pictures; ``tagger``
+    (the lexicon tagger) finds options that are synonyms of each other."""
     flags = []
     try:
         item.to_dict()
@@ -35,6 +55,12 @@ def item_flags(item: Item, image_size=None) -> list[dict]:
         flags.append(_flag("options", "an option is empty", "drop"))
     if len(set(texts)) != len(texts):
         flags.append(_flag("options", "two options have the same text", "drop"))
+    elif tagger is not None and item.kind == "vqa":
+        pair = same_node_options([o.text for o in item.options], tagger)
+        if pair:
+            flags.append(_flag("synonym_options", f"'{pair[0]}' and '{pair[1]}' name the same thing"))
+    if sum(bool(PLACEHOLDER.match(t)) for t in texts) >= 2:
+        flags.append(_flag("options", "options are placeholders, not answers", "drop"))
     labels = [o.label for o in item.options]
     if labels.count(item.answer) != 1:
         flags.append(_flag("answer", f"the answer {item.answer} is not exactly one of the options {labels}", "drop"))

@@ -68,7 +68,7 @@ def _descendants(facet: Facet, node_id: str) -> set[str]:
     return out
 
 
-def _label_summary(labels: Labels) -> dict:
+def label_summary(labels: Labels) -> dict:
     out = {}
     for facet, values in labels.facets.items():
         if values:
@@ -113,7 +113,7 @@ def vqa_items(figure: Figure, labels: Labels, n_options: int = 4, seed: int = 0,
             images=[figure.image.path],
             source={"source_sha256": figure.source_sha256, "record_id": figure.id, "record_kind": "figure",
                     "page": figure.page, "filename": filename or "", "caption": figure.caption_text},
-            labels=_label_summary(labels), generator=_generator(seed, n_options), license=license,
+            labels=label_summary(labels), generator=_generator(seed, n_options), license=license,
             review_status="pending", qc={"passed": True, "flags": []}))
     return out
 
@@ -129,7 +129,7 @@ def exam_item(question: Question, labels: Labels | None, seed: int = 0, license:
         options=list(question.options), answer=question.answer, images=[i.path for i in question.images],
         source={"source_sha256": question.source_sha256, "record_id": question.id, "record_kind": "question",
                 "page": question.page, "filename": filename or "", "caption": None},
-        labels=_label_summary(labels) if labels else {}, generator=_generator(seed, len(letters)),
+        labels=label_summary(labels) if labels else {}, generator=_generator(seed, len(letters)),
         license=license, review_status="pending", qc={"passed": True, "flags": []})
 
 

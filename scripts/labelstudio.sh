@@ -6,6 +6,7 @@
 #   scripts/labelstudio.sh stop
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$ROOT/scripts/lib.sh"
 LS_VENV="${LS_VENV:-$ROOT/.venv-labelstudio}"
 LS_DATA="${LS_DATA:-$ROOT/outputs/.labelstudio}"
 PORT="${2:-${LS_PORT:-8089}}"
@@ -27,11 +28,7 @@ case "${1:-}" in
     nohup "$LS_VENV/bin/label-studio" start --no-browser --internal-host 127.0.0.1 --port "$PORT" \
       --enable-legacy-api-token > "$LS_DATA/server.log" 2>&1 &
     echo $! > "$LS_DATA/server.pid"
-    for _ in $(seq 1 120); do
-      if curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then echo "http://127.0.0.1:$PORT"; exit 0; fi
-      sleep 1
-    done
-    echo "Label Studio did not start; see $LS_DATA/server.log" >&2; exit 1
+    PRINT_URL="http://127.0.0.1:$PORT" wait_for_url "http://127.0.0.1:$PORT/health" 120 "$LS_DATA/server.log" "Label Studio"
     ;;
   stop)
     [ -f "$LS_DATA/server.pid" ] && kill "$(cat "$LS_DATA/server.pid")" 2>/dev/null || true

@@ -16,16 +16,18 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from taxonomy.model import FACETS, Taxonomy, load
+from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
 VERSION = "1.0.0"
 
-FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "options": 0.6, "citing": 0.5, "context": 0.5}
+FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "options": 0.6, "citing": 0.5, "context": 0.5,
+                "document": 0.6}
 # The profession a record is for is the exam's, not a job named in a vignette ("a nurse calls..."); and
 # an exam's title names every subject it covers, so it says nothing about one question's specialty.
+# A book's or an article's title says what field its figures belong to, not what they show.
 FACET_FIELDS = {"profession": {"exam"}}
-EXAM_ONLY = {"exam": {"profession"}}
+FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}}
 ABBR_WEIGHT = 0.8
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
 PRIOR_WEIGHT = {"anatomy": 0.45, "modality": 0.3}   # specialty from the organ system / the modality
@@ -178,7 +180,7 @@ class LexiconTagger:
     def tag(self, fields: dict[str, str]) -> dict[str, list[Label]]:
         """Labels per facet for a record's text fields (caption, citing, stem, options, exam...)."""
         hits = [h for name, text in fields.items() if text for h in self._hits(name, text)
-                if (h.facet in EXAM_ONLY.get(name, {h.facet})) and name in FACET_FIELDS.get(h.facet, {name})]
+                if (h.facet in FIELD_FACETS.get(name, {h.facet})) and name in FACET_FIELDS.get(h.facet, {name})]
         out: dict[str, list[Label]] = {}
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":

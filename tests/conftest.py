@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +38,38 @@ def run_builder(*args: str, cwd: Path | None = None, check: bool = False, timeou
 def demo_pdf(tmp_path_factory) -> Path:
     from builder.demo import make_demo_book
     return make_demo_book(tmp_path_factory.mktemp("demo") / "demo-book.pdf")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+LLM_MODEL = "smollm2"
+
+
+@contextlib.contextmanager
+def script_server(name: str, data: Path, env: dict, install_timeout: float = 900):
+    """A real server that scripts/<name>.sh installs (once) and starts on a free loopback port, with its
+    data and logs under ``data``; yields the port and what the start command printed (its URL)."""
+    script = ROOT / "scripts" / f"{name}.sh"
+    subprocess.run(["bash", str(script), "install"], check=True, timeout=install_timeout)
+    port = free_port()
+    env = {**os.environ, **env}
+    started = subprocess.run(["bash", str(script), "start", str(port)], env=env, capture_output=True, text=True,
+                             timeout=300)
+    logs = "".join(p.read_text()[-2000:] for p in data.glob("*.log"))
+    assert started.returncode == 0, started.stderr + logs
+    try:
+        yield port, started.stdout.strip()
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(port)], env=env, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory) -> str:
+    """A real OpenAI-compatible server (llama.cpp, SmolLM2-135M from a PyPI package) on loopback."""
+    data = tmp_path_factory.mktemp("llm")
+    with script_server("llm-server", data, {"LLM_DATA": str(data), "LLM_ALIAS": LLM_MODEL}, 1800) as (_, url):
+        yield url

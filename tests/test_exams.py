@@ -8,7 +8,6 @@ import pytest
 
 from extractors.answer_key import parse_answer, read_key
 from extractors.exam import KeyMismatch, extract_exam, looks_like_exam
-from extractors.pdf_document import PdfError
 
 from conftest import CORPUS, corpus_file, run_builder, truth
 

@@ -88,6 +88,20 @@ def test_checks_name_the_problem(over, check, severity):
     assert any(f["check"] == check and f["severity"] == severity for f in flags), flags
 
 
+def test_placeholder_and_synonymous_options_are_caught():
+    from taxonomy.lexicon_tagger import LexiconTagger
+    letters = _item(kind="vqa", options=[Option(x, x) for x in "ABCD"], answer="B")
+    assert ("options", "drop") in {(f["check"], f["severity"]) for f in qc.item_flags(letters)}
+    tagger = LexiconTagger()
+    same = _item(kind="vqa", options=[Option("A", "MRI"), Option("B", "Computed tomography"),
+                                      Option("C", "Magnetic resonance imaging"), Option("D", "Ultrasound")])
+    assert [f["reason"] for f in qc.item_flags(same, tagger=tagger) if f["check"] == "synonym_options"] == [
+        "'MRI' and 'Magnetic resonance imaging' name the same thing"]
+    distinct = _item(kind="vqa", options=[Option("A", "Radiography"), Option("B", "Computed tomography"),
+                                          Option("C", "Magnetic resonance imaging"), Option("D", "MRI of the knee")])
+    assert not [f for f in qc.item_flags(distinct, tagger=tagger) if f["check"] in ("synonym_options", "options")]
+
+
 def test_small_images_and_letter_imbalance_are_flagged():
     flags = qc.item_flags(_item(images=["x.png"]), image_size=lambda p: (40, 300))
     assert [f["check"] for f in flags] == ["image"]

@@ -1,5 +1,4 @@
 """OCR of scanned pages through the real Tesseract (installed by scripts/install-system-deps.sh)."""
-import io
 import shutil
 
 import pymupdf

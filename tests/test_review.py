@@ -1,37 +1,20 @@
 """The review round trip against a real Label Studio, started from its own virtualenv by the tests."""
 import json
-import os
-import socket
-import subprocess
-import time
 
 import pytest
 
 from builder.workspace import Workspace
 
-from conftest import ROOT, corpus_file, run_builder
+from conftest import corpus_file, free_port, run_builder, script_server
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def label_studio(tmp_path_factory):
-    script = ROOT / "scripts" / "labelstudio.sh"
-    subprocess.run(["bash", str(script), "install"], check=True, timeout=900)
     data = tmp_path_factory.mktemp("ls")
-    port = _free_port()
-    env = {**os.environ, "LS_DATA": str(data), "LABEL_STUDIO_USER_TOKEN": TOKEN}
-    started = subprocess.run(["bash", str(script), "start", str(port)], env=env, capture_output=True, text=True,
-                             timeout=300)
-    assert started.returncode == 0, started.stderr + (data / "server.log").read_text()[-2000:]
-    yield f"http://127.0.0.1:{port}"
-    subprocess.run(["bash", str(script), "stop"], env=env, timeout=60)
+    with script_server("labelstudio", data, {"LS_DATA": str(data), "LABEL_STUDIO_USER_TOKEN": TOKEN}) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +136,7 @@ def test_interrupted_pull_is_completed_by_a_rerun(reviewed, monkeypatch):
 def test_server_down_or_token_refused_is_a_clear_error(reviewed, tmp_path):
     ws, env, *_ = reviewed
     before = sorted(p.name for p in (ws / "records").rglob("*.jsonl"))
-    down = run_builder("review", "pull", "--project", "mri", "-w", str(ws), "--url", f"http://127.0.0.1:{_free_port()}",
+    down = run_builder("review", "pull", "--project", "mri", "-w", str(ws), "--url", f"http://127.0.0.1:{free_port()}",
                        env={"LABEL_STUDIO_API_KEY": TOKEN})
     assert down.returncode == 1 and "cannot reach Label Studio" in down.stderr
     bad = "not-the-token-" + "x" * 26

@@ -108,10 +108,10 @@ def test_tag_and_stats_commands_on_a_real_booklet_and_article(tmp_path):
     ws = tmp_path / "w"
     run_builder("extract", str(corpus_file("tw_md_101-1_med4_peds_derm.pdf")),
                 str(corpus_file("art_jmcr2025_probable_neuro_mri_ccbyncnd.pdf")), "-w", str(ws), check=True)
-    first = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)
+    first = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)["documents"]
     assert sorted(r["status"] for r in first) == ["done", "done"]
     assert sum(r["records"] for r in first) == 80 + 11
-    again = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)
+    again = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)["documents"]
     assert [r["status"] for r in again] == ["skipped", "skipped"]
     from builder.workspace import Workspace
     labels = {l.record_id: l for l in Workspace.open(ws, create=False).records("labels")}
