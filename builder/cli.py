@@ -76,7 +76,7 @@ def _llm_config(url, model, key, concurrency=4, structured="auto", price=(0.0, 0
 
 
 def _llm_summary(report: dict) -> str:
-    return (f"LLM {report['model']} at {report['base_url']} ({report['mode']}): {report['requests']} requests, "
+    return (f"LLM {report['model']} at {report['base_url']} ({report['mode'] or 'not asked'}): {report['requests']} requests, "
             f"{report['cached']} from cache, {report['prompt_tokens']}+{report['completion_tokens']} tokens, "
             f"{report['transport_retries']} retries, {report['rejected_jobs']} rejected, cost {report['cost']:.4f}")
 

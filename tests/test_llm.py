@@ -223,3 +223,34 @@ def test_llm_tagger_adds_labelled_categories_and_replays_from_cache(tagged, llm_
     assert from_llm >= 1
     again = json.loads(run_builder(*args[:-1], "--force", "--json", check=True).stdout)
     assert again["llm"]["requests"] == 0 and again["llm"]["cached"] == first["llm"]["requests"]
+
+
+def test_a_killed_run_resumes_paying_only_for_what_was_not_answered(generated, tagged, llm_server, tmp_path):
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    ws_path, first = generated
+    fresh = tmp_path / "w"
+    shutil.copytree(tagged, fresh, ignore=shutil.ignore_patterns("cache", "item", "generate", "reports"))
+    args = ["generate", "-w", str(fresh), "--generator", "llm", *_llm_args(llm_server), "--types", TYPES,
+            "--declined", "flag", "--concurrency", "1"]
+    proc = subprocess.Popen([sys.executable, "-m", "builder.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    cache = fresh / "cache" / "llm"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(cache.glob("*/*.json"))) < 3:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    answered = len(list(cache.glob("*/*.json")))
+    assert 3 <= answered < first["llm"]["requests"]
+    assert not list((fresh / "records").glob("item/*.jsonl"))  # nothing half-written
+    resumed = json.loads(run_builder(*args, "--json", check=True).stdout)
+    assert resumed["llm"]["cached"] == answered
+    assert resumed["llm"]["requests"] == first["llm"]["requests"] - answered
+    mine = sorted(json.dumps(i.to_dict(), sort_keys=True) for i in Workspace.open(fresh, create=False).records("item"))
+    assert mine == sorted(json.dumps(i.to_dict(), sort_keys=True)
+                          for i in Workspace.open(ws_path, create=False).records("item"))
