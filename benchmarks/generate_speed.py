@@ -82,7 +82,7 @@ def timed_llm_run(ws: Workspace, config: LLMConfig, concurrency: int, fresh: boo
     results = generate_workspace(ws, 4, 0, None, True, "llm", llm, declined="flag")
     seconds = time.perf_counter() - started
     items = sum(r.items for r in results)
-    jobs = sum(r.items + r.dropped + r.rejected + r.declined for r in results)
+    jobs = sum(r.items + r.dropped + r.rejected for r in results)  # declined ones are kept (flagged) here
     usage = llm.report()
     return {"seconds": seconds, "items": items, "jobs": jobs, "usage": usage,
             "items_per_s": items / seconds, "jobs_per_s": jobs / seconds}

@@ -143,11 +143,18 @@ class LLM:
     def map_json(self, jobs: list[dict], concurrency: int | None = None) -> list[dict | LLMOutputError]:
         """Jobs (keyword arguments of ``json``) with bounded concurrency, results in job order.
         An endpoint failure (LLMError) stops the whole map; invalid answers come back as errors."""
+        failed: list[LLMError] = []
+
         def run(job):
+            if failed:  # the endpoint is gone: the jobs still queued fail at once, not after their retries
+                raise failed[0]
             try:
                 return self.json(**job)
             except LLMOutputError as exc:
                 return exc
+            except LLMError as exc:
+                failed.append(exc)
+                raise
         workers = max(1, concurrency or self.config.concurrency)
         if workers == 1 or len(jobs) <= 1:
             return [run(j) for j in jobs]
