@@ -63,16 +63,19 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
-def _llm_config(url, model, key, concurrency=4, structured="auto", price=(0.0, 0.0), max_tokens=400, **kw):
+def _open_llm(ws: Workspace, url, model, key, concurrency=4, structured="auto", price=(0.0, 0.0), max_tokens=400):
+    """The LLM client the options describe, answers cached in the workspace; a usage error if incomplete."""
+    from builder.generation import open_llm
     from builder.llm import MODES, LLMConfig, LLMError
     if structured != "auto" and structured not in MODES:
         raise typer.BadParameter(f"use auto or one of {', '.join(MODES)}", param_hint="--llm-structured")
     try:
-        return LLMConfig.from_env(url, model, key, concurrency=concurrency, structured=structured,
-                                  price_in=price[0], price_out=price[1], max_tokens=max_tokens, **kw)
+        config = LLMConfig.from_env(url, model, key, concurrency=concurrency, structured=structured,
+                                    price_in=price[0], price_out=price[1], max_tokens=max_tokens)
     except LLMError as exc:
         say(f"error: {exc}")
         raise typer.Exit(2)
+    return open_llm(ws, config)
 
 
 def _llm_summary(report: dict) -> str:
@@ -202,7 +205,6 @@ def tag(workspace: Path = WorkspaceOpt, force: bool = typer.Option(False, "--for
         structured: str = StructuredOpt, price: tuple[float, float] = PriceOpt,
         max_tokens: int = MaxTokensOpt, as_json: bool = JsonOpt) -> None:
     """Label every figure and question with the taxonomy (modality, anatomy, specialty, profession)."""
-    from builder.generation import open_llm
     from builder.llm import LLMError
     from builder.tagging import tag_workspace
     parts = tagger.split("+")
@@ -221,7 +223,7 @@ def tag(workspace: Path = WorkspaceOpt, force: bool = typer.Option(False, "--for
             raise typer.Exit(2)
     if "llm" in parts:
         from taxonomy.llm_tagger import LLMTagger
-        llm = open_llm(ws, _llm_config(llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens))
+        llm = _open_llm(ws, llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens)
         recall.append(LLMTagger(llm))
     try:
         results = tag_workspace(ws, force=force, recall=tuple(recall))
@@ -288,7 +290,7 @@ def generate(workspace: Path = WorkspaceOpt,
     """Build benchmark items from labelled figures and exam questions, then check them (QC report)."""
     import time
 
-    from builder.generation import SUPPORTED, TYPES, generate_workspace, open_llm, qc_report
+    from builder.generation import SUPPORTED, TYPES, generate_workspace, qc_report
     from builder.llm import LLMError
     if generator not in SUPPORTED:
         raise typer.BadParameter(f"use {' or '.join(SUPPORTED)}", param_hint="--generator")
@@ -308,7 +310,7 @@ def generate(workspace: Path = WorkspaceOpt,
         raise typer.Exit(1)
     llm = None
     if generator == "llm" or answerability:
-        llm = open_llm(ws, _llm_config(llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens))
+        llm = _open_llm(ws, llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens)
     started = time.monotonic()
     try:
         results = generate_workspace(ws, options, seed, wanted, force, generator, llm, declined=declined)
@@ -346,11 +348,10 @@ def qc(workspace: Path = WorkspaceOpt,
        structured: str = StructuredOpt, price: tuple[float, float] = PriceOpt,
        max_tokens: int = MaxTokensOpt, as_json: bool = JsonOpt) -> None:
     """Check all items of a workspace (duplicates across documents, letter balance) and write the QC report."""
-    from builder.generation import open_llm, qc_report
+    from builder.generation import qc_report
     from builder.llm import LLMError
     ws = _open_workspace(workspace, create=False)
-    llm = (open_llm(ws, _llm_config(llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens))
-           if answerability else None)
+    llm = _open_llm(ws, llm_url, llm_model, llm_key, concurrency, structured, price, max_tokens) if answerability else None
     try:
         report = qc_report(ws, llm, asks)
     except LLMError as exc:

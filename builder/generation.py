@@ -46,7 +46,7 @@ def _version(generator: str, n_options: int, seed: int, types: tuple[str, ...], 
 
 def generate_workspace(ws: Workspace, n_options: int = 4, seed: int = 0, types: tuple[str, ...] | None = None,
                        force: bool = False, generator: str = "template", llm=None,
-                       progress=None, declined: str = "drop") -> list[GenerateResult]:
+                       declined: str = "drop") -> list[GenerateResult]:
     """Items for every tagged document not yet done at this generator, model and settings.
     With the LLM generator an endpoint failure stops the run (LLMError) with finished documents
     committed and every answer so far cached."""
@@ -80,17 +80,15 @@ def generate_workspace(ws: Workspace, n_options: int = 4, seed: int = 0, types: 
                     items.append(item)
         template.deal_answers(items)
         kept, dropped = check(ws, items)
+        with ws.document(STAGE, sha, kinds=("item",)) as out:
+            out.put_records(kept)
+            out.commit(version, {"item": len(kept), "dropped": dropped, "rejected": len(rejected), "declined": n_declined})
         rejected_path = ws.path(f"reports/rejected/{sha}.json")
         if rejected:
             write_atomic(rejected_path, dump_json(rejected))
         else:
             rejected_path.unlink(missing_ok=True)
-        with ws.document(STAGE, sha, kinds=("item",)) as out:
-            out.put_records(kept)
-            out.commit(version, {"item": len(kept), "dropped": dropped, "rejected": len(rejected), "declined": n_declined})
         results.append(GenerateResult(source.filename, "done", len(kept), dropped, len(rejected), n_declined))
-        if progress:
-            progress(source.filename)
     return results
 
 
