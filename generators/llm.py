@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from builder.llm import LLM, LLMOutputError, prompt_hash
 from builder.records import Figure, Item, Labels, Option, item_id
+from generators.qc import option_problems
 from generators.template import LETTERS, label_summary
 
 NAME = "llm"
@@ -55,14 +56,10 @@ def fingerprint(n_options: int) -> str:
 
 def check(answer: dict) -> str | None:
     """What jsonschema cannot say about an answer; None when it is usable."""
-    options = [" ".join(o.split()).lower() for o in answer["options"]]
     if not answer["question"].strip():
         return "empty question"
-    if any(not o for o in options):
-        return "an empty option"
-    if len(set(options)) != len(options):
-        return "options repeat"
-    return None
+    problems = option_problems(answer["options"])
+    return problems[0] if problems else None
 
 
 def _labels_text(labels: Labels | None) -> str:

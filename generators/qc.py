@@ -42,6 +42,17 @@ def same_node_options(options: list[str], tagger) -> tuple[str, str] | None:
     return None
 
 
+def option_problems(texts: list[str]) -> list[str]:
+    """Why a set of options cannot stand (empty, or two the same once spacing and case are set aside)."""
+    folded = [" ".join(t.split()).lower() for t in texts]
+    problems = []
+    if any(not t for t in folded):
+        problems.append("an option is empty")
+    if len(set(folded)) != len(folded):
+        problems.append("two options have the same text")
+    return problems
+
+
 def item_flags(item: Item, image_size=None, tagger=None) -> list[dict]:
     """Checks on one item alone. ``image_size(path) -> (w, h) | None`` reads its pictures; ``tagger``
     (the lexicon tagger) finds options that are synonyms of each other."""
@@ -51,11 +62,9 @@ def item_flags(item: Item, image_size=None, tagger=None) -> list[dict]:
     except RecordError as exc:
         flags.append(_flag("schema", str(exc), "drop"))
     texts = [" ".join(o.text.split()).lower() for o in item.options]
-    if any(not t for t in texts):
-        flags.append(_flag("options", "an option is empty", "drop"))
-    if len(set(texts)) != len(texts):
-        flags.append(_flag("options", "two options have the same text", "drop"))
-    elif tagger is not None and item.kind == "vqa":
+    problems = option_problems(texts)
+    flags += [_flag("options", reason, "drop") for reason in problems]
+    if "two options have the same text" not in problems and tagger is not None and item.kind == "vqa":
         pair = same_node_options([o.text for o in item.options], tagger)
         if pair:
             flags.append(_flag("synonym_options", f"'{pair[0]}' and '{pair[1]}' name the same thing"))
