@@ -213,6 +213,7 @@ def to_record(fig: book.ExtractedFigure, fid: str, sha: str, result: book.BookEx
         panel_labels=fig.panel_labels,
         citing=[Citation(p.page, p.text, round_bbox(p.bbox)) for p in fig.citing],
         cited_on_pages=fig.cited_on_pages, caption_continued_on=fig.caption_continued_on, image=image,
+        section=fig.section,
         provenance=Provenance(book.EXTRACTOR, book.VERSION, sha, fig.page, ocr,
                               result.ocr_language if ocr else None),
     )

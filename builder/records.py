@@ -125,6 +125,7 @@ class Figure(Record):
     cited_on_pages: list[int] = field(default_factory=list)
     caption_continued_on: list[int] = field(default_factory=list)
     image: ImageRef | None = None
+    section: str | None = None
 
     @classmethod
     def _build(cls, data):

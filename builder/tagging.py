@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pathlib import Path
+
 from builder.records import Figure, Labels, Question
 from builder.workspace import Workspace
 from taxonomy.lexicon_tagger import LexiconTagger
+from taxonomy.picture import CHART_CUES, looks
 
 STAGE = "tag"
+SKIN = {"ana.integumentary", "spe.skin"}
 
 
 @dataclass
@@ -23,17 +27,18 @@ class TagResult:
     labelled: dict | None = None
 
 
-def record_fields(record, title: str | None = None) -> dict[str, str]:
+def record_fields(record, title: str | None = None, earlier: str = "") -> dict[str, str]:
     """The text a tagger reads, by field; the field names weigh the evidence. ``title`` is the
-    document's: an exam's (for the profession) or a book's or article's (for the specialty)."""
+    document's: an exam's (for the profession) or a book's or article's (for the specialty).
+    ``earlier``: the stems of the questions this one continues ("承上題", "the same patient...")."""
     if isinstance(record, Figure):
         return {"caption": record.caption_text, "citing": " ".join(c.text for c in record.citing[:5]),
-                "document": title or ""}
+                "section": record.section or "", "document": title or ""}
     if isinstance(record, Question):
         info = record.exam or {}
         exam = " ".join(x for x in (info.get("name"), info.get("cover"), title) if x)
         return {"stem": record.stem, "options": " | ".join(o.text for o in record.options),
-                "context": record.shared_context, "exam": exam}
+                "context": " ".join(x for x in (record.shared_context, earlier) if x), "exam": exam}
     raise TypeError(f"cannot tag {type(record).__name__}")
 
 
@@ -41,17 +46,52 @@ def _stored(label) -> dict:
     return {k: v for k, v in asdict(label).items() if k != "facet"}
 
 
-def label_record(tagger, record, title: str | None = None) -> Labels:
-    facets = {facet: [_stored(label) for label in labels]
-              for facet, labels in tagger.tag(record_fields(record, title)).items()}
+def _picture_modality(tagger, record, facets: dict, picture: Path) -> dict | None:
+    """The modality a picture's looks suggest where its words name none: line art on a white page is a
+    drawing (a chart where the words count things), and an exam's colour photograph is a clinical photo
+    (of the skin where the record is about the skin)."""
+    seen = looks(picture)
+    text = record.caption_text if isinstance(record, Figure) else record.stem
+    why = f"the picture looks like {seen.kind} ({seen.white:.0%} white, {seen.flat:.0%} flat)"
+    if seen.kind == "drawing":
+        node = "mod.chart" if CHART_CUES.search(text or "") else "mod.illustration"
+    elif seen.kind == "photo" and isinstance(record, Question):
+        about = {i for f in ("anatomy", "specialty") for label in facets.get(f, [])[:1] for i in label["path_ids"]}
+        node = "mod.photo.skin" if about & SKIN else "mod.photo"
+    else:
+        return None
+    return _stored(tagger.fixed_label("modality", node, why, confidence=0.5, how="picture"))
+
+
+def label_record(tagger, record, fields: dict[str, str], picture: Path | None = None) -> Labels:
+    """``fields``: record_fields(record); ``picture``: the record's image in the workspace, looked at
+    only where no words name a modality."""
+    facets = {facet: [_stored(label) for label in labels] for facet, labels in tagger.tag(fields).items()}
     # what the record itself says: a table is a table; a question without a picture shows no modality
     if isinstance(record, Figure) and record.kind == "table":
         facets["modality"] = [_stored(tagger.fixed_label("modality", "mod.data_table", "the record is a table"))]
     if isinstance(record, Question) and not record.images:
         facets.pop("modality", None)
+    elif not facets.get("modality") and picture is not None and picture.exists():
+        label = _picture_modality(tagger, record, facets, picture)
+        if label:
+            facets["modality"] = [label]
     return Labels(id=f"{record.id}-labels", record_id=record.id, record_kind=record.KIND,
                   source_sha256=record.source_sha256, taxonomy_version=tagger.taxonomy.version,
                   facets=facets, taggers=[f"{tagger.name}-{tagger.version}"])
+
+
+def _earlier_stems(records) -> dict[str, str]:
+    """For a question in an item set, the stems of the set's questions before it: "承上題，下列治療
+    方法何者最有效？" is about the case the previous question told."""
+    by_number = {r.number: r for r in records if isinstance(r, Question)}
+    return {r.id: " ".join(by_number[n].stem for n in r.shared_stem_with if n < r.number and n in by_number)
+            for r in by_number.values() if r.shared_stem_with}
+
+
+def _picture(ws: Workspace, record) -> Path | None:
+    image = record.image if isinstance(record, Figure) else (record.images[0] if record.images else None)
+    return ws.path(image.path) if image else None
 
 
 def _booklet_profession(tagger, records, labels: list[Labels]) -> None:
@@ -72,31 +112,42 @@ def _booklet_profession(tagger, records, labels: list[Labels]) -> None:
             l.facets["profession"] = [label]
 
 
-def _document_specialty(tagger, labels: list[Labels]) -> None:
-    """A book chapter or an article is about one field: records that name none take the specialty
-    most of their document's records name (a weaker label, marked as such)."""
+NOT_OF_THE_BODY = {"mod.chart", "mod.table", "mod.flowchart"}
+
+
+def _shows_the_body(labels: Labels) -> bool:
+    modality = labels.primary("modality")
+    return not modality or not NOT_OF_THE_BODY & set(modality["path_ids"])
+
+
+def _document_majority(tagger, labels: list[Labels], facet: str, category: bool = False, only=None) -> None:
+    """A book chapter or an article is about one field and mostly one body system: records that name
+    none take what most of their document's records name (a weaker label, marked as such), where
+    ``only(labels)`` allows. For anatomy only the system is safe to carry over (``category``), not the
+    organ, and only to pictures that show the body, not to charts, tables and flowcharts."""
     votes: dict[str, float] = {}
     for l in labels:
-        top = l.primary("specialty")
+        top = l.primary(facet)
         if top and top["tagger"] == tagger.name:
-            votes[top["id"]] = votes.get(top["id"], 0.0) + top["confidence"]
+            node = top["path_ids"][0] if category else top["id"]
+            votes[node] = votes.get(node, 0.0) + top["confidence"]
     if not votes:
         return
     best, weight = max(votes.items(), key=lambda kv: kv[1])
     share = weight / sum(votes.values())
     if share < 0.4:
         return
-    label = _stored(tagger.fixed_label("specialty", best, f"the document's main specialty ({share:.0%} of its "
+    label = _stored(tagger.fixed_label(facet, best, f"the document's main {facet} ({share:.0%} of its "
                                        "labelled records)", confidence=round(0.6 * share, 3), how="document"))
     for l in labels:
-        if not l.facets.get("specialty"):
-            l.facets["specialty"] = [label]
+        if not l.facets.get(facet) and (only is None or only(l)):
+            l.facets[facet] = [label]
 
 
-def _add_recall_labels(extra, records, labels: list[Labels], title: str | None) -> None:
+def _add_recall_labels(extra, records, labels: list[Labels], fields: list[dict[str, str]]) -> None:
     """A recall tagger's (LLM, embedding) label where the lexicon found nothing; a second candidate
     where they disagree on the category."""
-    suggested = extra.tag_many([record_fields(r, title) for r in records])
+    suggested = extra.tag_many(fields)
     for record, l, found in zip(records, labels, suggested):
         l.taggers.append(f"{extra.label}-{extra.version}")
         for facet_name, label in found.items():
@@ -125,12 +176,15 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
             continue
         records = list(ws.records("figure", sha)) + list(ws.records("question", sha))
         with ws.document(STAGE, sha, kinds=("labels",)) as out:
-            labels = [label_record(tagger, r, source.title) for r in records]
+            earlier = _earlier_stems(records)
+            fields = [record_fields(r, source.title, earlier.get(r.id, "")) for r in records]
+            labels = [label_record(tagger, r, f, _picture(ws, r)) for r, f in zip(records, fields)]
             _booklet_profession(tagger, records, labels)
             if source.kind == "book":
-                _document_specialty(tagger, labels)
+                _document_majority(tagger, labels, "specialty")
+                _document_majority(tagger, labels, "anatomy", category=True, only=_shows_the_body)
             for extra in recall:
-                _add_recall_labels(extra, records, labels, source.title)
+                _add_recall_labels(extra, records, labels, fields)
             out.put_records(labels)
             counts = {"labels": len(labels)}
             counts.update({f"with_{facet}": sum(1 for l in labels if l.facets.get(facet))

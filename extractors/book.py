@@ -17,10 +17,11 @@ from extractors.ocr import OcrUnavailable, tesseract_code
 from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.rotation import DOWN, UP, frame_of, rotated_view
+from extractors.sections import page_sections, running_title
 from extractors.region_classifier import classify_lines, document_stats, mark_decorations
 
 EXTRACTOR = "book-figures"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ExtractedFigure:
     family: str = ""
     rotation: int = 0            # degrees to turn the crop so that it reads upright
     caption_continued_on: list[int] = field(default_factory=list)
+    section: str | None = None   # the chapter / section its page belongs to (extractors.sections)
 
     @property
     def id_part(self) -> str:
@@ -105,13 +107,16 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
         warnings: list[str] = []
         contents = read_pages(doc, path, page_numbers, ocr, tesseract_code(language), progress, warnings)
         figures, regions_by_page = detect(contents)
+        title = document_title(doc) or running_title(contents)
+        sections = page_sections(doc.get_toc(), contents, title)
+        for fig in figures:
+            fig.section = sections.get(fig.page)
         if debug_dir is not None:
             from extractors.visual_logger import render_debug_page
             for c in contents:
                 render_debug_page(doc[c.number - 1], c, regions_by_page.get(c.number, []),
                                   Path(debug_dir) / f"page-{c.number:04d}.png")
         ocr_pages = [c.number for c in contents if c.ocr]
-        title = document_title(doc)
         return BookExtraction(path=str(path), page_count=doc.page_count, pages_read=[c.number for c in contents],
                               figures=figures, warnings=warnings, ocr_pages=ocr_pages,
                               ocr_language=tesseract_code(language) if ocr_pages else None, title=title)

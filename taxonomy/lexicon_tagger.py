@@ -22,22 +22,35 @@ NAME = "lexicon"
 VERSION = "1.0.0"
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "options": 0.6, "citing": 0.5, "context": 0.5,
-                "document": 0.6}
+                "section": 0.6, "document": 0.15}
 # The profession a record is for is the exam's, not a job named in a vignette ("a nurse calls..."); and
 # an exam's title names every subject it covers, so it says nothing about one question's specialty.
 # A book's or an article's title says what field its figures belong to, not what they show.
 FACET_FIELDS = {"profession": {"exam"}}
-FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}}
+# The chapter or section a figure sits in says its field and often the body system, never the picture's kind.
+FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"specialty", "anatomy"}}
 ABBR_WEIGHT = 0.8
+ECHO_WEIGHT = 0.3        # a record's evidence for what its document's title already names
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
-PRIOR_WEIGHT = {"anatomy": 0.45, "modality": 0.3}   # specialty from the organ system / the modality
+PRIOR_WEIGHT = {"anatomy": 0.6, "modality": 0.3}   # specialty from the organ system / the modality
 # Regional anatomy ("abdomen", "neck", "hand") turns up in every physical examination; an organ named
 # in the text is better evidence of what a record is about.
 REGIONAL_ROOT, REGIONAL_WEIGHT = "ana.regions", 0.4
 _CONTEXT = re.compile(
     r"(scan|image|imaging|guided|shows|showed|revealed|demonstrat|finding|exam|study|de tórax|de crânio|"
     r"de abdome|do abdome|do tórax|de crânio|craniano|abdominal|with contrast|com contraste|sin contraste|"
-    r"sem contraste|con contraste|axial|sagittal|coronal|檢查|掃描|影像)", re.IGNORECASE)
+    r"sem contraste|con contraste|contrasto|axial|assiale|sagittal|coronal|della testa|del torace|dell.addome|"
+    r"del cranio|encefalo|mostra|evidenzia|檢查|掃描|影像)", re.IGNORECASE)
+
+
+# Idioms that contain a body part's name but are not about the body.
+STOP_PHRASES = ("on the other hand", "on one hand", "right-hand", "left-hand", "right hand side", "left hand side",
+                "hand-held", "handheld", "first-hand", "hands-on", "by hand", "at hand", "head-to-head",
+                "head of department", "back to", "back and forth", "face-to-face", "face mask", "em face de",
+                "face a", "face ao", "face à", "a pie de", "de pie", "al pie de", "pé de igualdade", "zinc finger",
+                "zinc-finger")
+SHORT = 3    # a term this short matches only as written (accents kept) and never in capitals: "pé" is not "PE"
+_XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -50,6 +63,10 @@ def fold(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
+        if ch in "ñÑ":    # a letter of its own in Spanish: "año" (year) is not "ano", "uña" not "una"
+            out.append("ñ")
+            index.append(i)
+            continue
         for c in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch)):
             if unicodedata.combining(c):
                 continue
@@ -103,19 +120,31 @@ class LexiconTagger:
         self._terms: dict[str, list[tuple[str, str]]] = {}     # folded term -> [(facet, node id)]
         self._abbr: dict[str, list[tuple[str, str]]] = {}
         self._weak: set[tuple[str, str]] = set()               # (folded term, node id) that are weak
+        def own(table: dict, key: str, owner: tuple[str, str]) -> None:
+            # once per node: "dengue" in the en, pt and es lists is one term, not three votes
+            if key and owner not in table.setdefault(key, []):
+                table[key].append(owner)
+
         for facet in self.taxonomy.facets.values():
             for node in facet.nodes.values():
                 for lang_terms in node.terms.values():
                     for term in lang_terms:
-                        key = fold(term)[0].strip()
-                        if key:
-                            self._terms.setdefault(key, []).append((facet.name, node.id))
+                        own(self._terms, fold(term)[0].strip(), (facet.name, node.id))
                 for abbr in node.abbr:
-                    self._abbr.setdefault(abbr, []).append((facet.name, node.id))
+                    own(self._abbr, abbr, (facet.name, node.id))
                 for term in node.weak:
                     key = fold(term)[0].strip()
-                    self._terms.setdefault(key, []).append((facet.name, node.id))
+                    own(self._terms, key, (facet.name, node.id))
                     self._weak.add((key, node.id))
+        self._short: dict[str, set[str]] = {}
+        for facet in self.taxonomy.facets.values():
+            for node in facet.nodes.values():
+                for term in [t for ts in node.terms.values() for t in ts] + list(node.weak):
+                    key = fold(term)[0].strip()
+                    if len(key) <= SHORT:
+                        self._short.setdefault(key, set()).add(term.lower().rstrip("s"))
+        for phrase in STOP_PHRASES:     # matched so that they win over the shorter term inside, then dropped
+            self._terms.setdefault(fold(phrase)[0], [])
         from taxonomy.model import specialty_priors
         self._priors = specialty_priors()
         anatomy = self.taxonomy.facets["anatomy"]
@@ -138,7 +167,15 @@ class LexiconTagger:
                 continue
             for m in rx.finditer(folded):
                 start, end = index[m.start()], index[m.end() - 1] + 1
-                spans.append((start, end, self._terms[m.group(1)], m.group(1)))
+                owners = self._terms[m.group(1)]
+                if len(m.group(1)) <= SHORT and not any(_is_cjk(c) for c in m.group(1)):
+                    written = text[start:end]
+                    if written.isupper() or written.lower().rstrip("s") not in self._short.get(m.group(1), ()):
+                        continue
+                if _XREF.match(text, end):
+                    # "Table 2", "Chart 3", "圖 1": a pointer to another display item, not what this one is
+                    owners = [(f, n) for f, n in owners if f != "modality"]
+                spans.append((start, end, owners, m.group(1)))
         for m in self._abbr_re.finditer(text):
             abbr = m.group(1)
             if len(abbr) <= 2:
@@ -181,6 +218,12 @@ class LexiconTagger:
         """Labels per facet for a record's text fields (caption, citing, stem, options, exam...)."""
         hits = [h for name, text in fields.items() if text for h in self._hits(name, text)
                 if (h.facet in FIELD_FACETS.get(name, {h.facet})) and name in FACET_FIELDS.get(h.facet, {name})]
+        # what the document's title names, every record of it names: there it tells this record apart
+        # from no other (a dengue manual's figures all say "dengue"; its lab chapter's say "assay" too)
+        echoed = {h.node_id for h in hits if h.field == "document"}
+        for h in hits:
+            if h.field != "document" and h.node_id in echoed:
+                h.weight *= ECHO_WEIGHT
         out: dict[str, list[Label]] = {}
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":
