@@ -112,6 +112,7 @@ def make_demo_book(path: str | Path) -> Path:
     body(p, 400, 700, LOREM * 5)
     for i, page in enumerate(doc, start=1):
         page.insert_text((W / 2 - 4, H - 30), str(i), fontsize=8)
+    doc.set_toc([[1, "1 Imaging of the chest", 1], [1, "2 Pneumonia", 3]])
     doc.set_metadata({"title": "A Small Atlas of Chest Imaging (MedBench Builder demo)",
                       "author": "MedBench Builder", "subject": "CC0 demo document",
                       "creationDate": "D:20260101000000Z", "modDate": "D:20260101000000Z"})

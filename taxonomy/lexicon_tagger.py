@@ -30,6 +30,7 @@ FACET_FIELDS = {"profession": {"exam"}}
 # The chapter or section a figure sits in says its field and often the body system, never the picture's kind.
 FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"specialty", "anatomy"}}
 ABBR_WEIGHT = 0.8
+SUBJECT_BOOST = 2.0      # evidence for a subject the exam's title lists
 ECHO_WEIGHT = 0.3        # a record's evidence for what its document's title already names
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
 PRIOR_WEIGHT = {"anatomy": 0.6, "modality": 0.3}   # specialty from the organ system / the modality
@@ -50,6 +51,12 @@ STOP_PHRASES = ("on the other hand", "on one hand", "right-hand", "left-hand", "
                 "face a", "face ao", "face à", "a pie de", "de pie", "al pie de", "pé de igualdade", "zinc finger",
                 "zinc-finger")
 SHORT = 3    # a term this short matches only as written (accents kept) and never in capitals: "pé" is not "PE"
+# A patient's age: a child's is weak evidence for pediatrics, as "boy" and "criança" are.
+CHILD_NODE, CHILD_YEARS = "spe.pediatrics", 13
+_CHILD_AGE = re.compile(
+    r"\b(?:(?P<y>\d{1,2})[- ]year[- ]old|\d{1,2}[- ](?:month|week|day)[- ]old|"
+    r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b)|"
+    r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大", re.IGNORECASE)
 _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 
 
@@ -63,6 +70,9 @@ def fold(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
+        if ch.isupper() and i and (text[i - 1].islower() or text[i - 1].isdigit()) and not _is_cjk(ch):
+            out.append(" ")    # words run together in names and titles: "ChestX-ray14", "BIO400Neuroanatomy"
+            index.append(i)
         if ch in "ñÑ":    # a letter of its own in Spanish: "año" (year) is not "ano", "uña" not "una"
             out.append("ñ")
             index.append(i)
@@ -197,6 +207,10 @@ class LexiconTagger:
                 if node_id in self._regional:
                     weight *= REGIONAL_WEIGHT
                 hits.append(_Hit(node_id, facet, field_name, start, end, w * weight))
+        for m in _CHILD_AGE.finditer(text):     # "a 5-year-old", "de 4 anos", "6 歲": a child, like "boy"
+            years = m.group("y") or m.group("y2") or m.group("y3")
+            if years is None or int(years) < CHILD_YEARS:
+                hits.append(_Hit(CHILD_NODE, "specialty", field_name, m.start(), m.end(), w * WEAK_WEIGHT))
         return hits
 
     def _prior_hits(self, labels: dict[str, list[Label]]) -> list[_Hit]:
@@ -224,10 +238,16 @@ class LexiconTagger:
         for h in hits:
             if h.field != "document" and h.node_id in echoed:
                 h.weight *= ECHO_WEIGHT
+        # an exam whose title lists its subjects ("醫學(四)（包括小兒科、皮膚科、神經科、精神科）") asks
+        # about those: a question's evidence for one of them counts more than for a field it does not list
+        subjects = {h.node_id for h in self._hits("exam", fields.get("exam") or "") if h.facet == "specialty"}
         out: dict[str, list[Label]] = {}
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":
                 hits += self._prior_hits(out)
+                for h in hits:
+                    if h.node_id in subjects and h.field != "exam":
+                        h.weight *= SUBJECT_BOOST
             facet = self.taxonomy.facets[facet_name]
             mine = [h for h in hits if h.facet == facet_name]
             if not mine:

@@ -97,6 +97,62 @@ def test_specialty_from_organ_system_when_no_field_is_named(tagger):
     assert labels["specialty"][0].evidence[0].field == "anatomy-prior"
 
 
+@pytest.mark.parametrize("text", [
+    "Uma paciente de 30 anos vai à consulta",           # "ano" (anus, es) is not "anos" (years, pt)
+    "Paciente de 40 años con dolor",                    # "año" is not "ano"
+    "atendido pelo médico de família",                  # "pelo" (hair, es) is the pt "by the"
+    "Amitriptilina 25 mg, por via oral, à noite",       # a route, not the mouth
+    "pressão arterial de 150 x 100 mmHg",               # blood pressure, not the arteries
+    "On the other hand, the zinc finger domain",        # idioms that name a body part
+    "Residues of PE (blue) and PC1 (green)",            # "PE" in capitals is not "pé" (foot)
+])
+def test_words_that_only_look_like_anatomy_are_not_anatomy(tagger, text):
+    assert "anatomy" not in tagger.tag({"stem": text})
+
+
+def test_a_reference_to_a_table_is_not_a_modality(tagger):
+    assert "modality" not in tagger.tag({"caption": "Binding energies", "citing": "as listed in Table 2 and Table S1"})
+    assert "modality" not in tagger.tag({"caption": "Values are means ± SEM of three assays"})
+    assert tagger.tag({"caption": "a table of the binding energies"})["modality"][0].id == "mod.table"
+
+
+def test_a_word_the_languages_share_counts_once(tagger):
+    # "dengue" is in the en, pt and es lists of one node: one mention, one vote, so two other
+    # specialty words outweigh it
+    labels = tagger.tag({"caption": "dengue laboratory diagnosis with an ELISA assay"})["specialty"]
+    assert labels[0].id == "spe.laboratory"
+
+
+def test_what_the_title_names_weighs_less_in_each_record(tagger):
+    """A dengue manual's figures all say "dengue"; its laboratory chapter's figures are laboratory's."""
+    fields = {"caption": "Figure 4.3 Principle of a MAC-ELISA test for dengue virus infection",
+              "section": "Chapter 4: Laboratory diagnosis and diagnostic tests"}
+    assert tagger.tag(fields)["specialty"][0].id == "spe.infectious"
+    fields["document"] = "Dengue: guidelines for diagnosis, treatment and control of the infection"
+    assert tagger.tag(fields)["specialty"][0].id == "spe.laboratory"
+
+
+def test_disease_names_point_to_their_organ(tagger):
+    assert tagger.tag({"options": "Litíase renal | Infecção urinária"})["anatomy"][0].id == "ana.kidney"
+    assert tagger.tag({"options": "Feocromocitoma | Hiperaldosteronismo"})["anatomy"][0].id == "ana.adrenal"
+    assert tagger.tag({"stem": "罹患氣喘病的男孩"})["anatomy"][0].id == "ana.bronchi"
+
+
+def test_a_childs_age_is_weak_evidence_for_pediatrics(tagger):
+    for stem in ("A 5-year-old girl has had fever for two days", "Um paciente de 5 anos chega com febre",
+                 "一位6 歲男童發燒3 天"):
+        assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.pediatrics"
+    for stem in ("A 45-year-old man has had fever for two days", "Uma mulher de 24 anos com febre"):
+        assert "specialty" not in tagger.tag({"stem": stem})
+
+
+def test_the_subjects_an_exam_title_lists_weigh_more(tagger):
+    stem = {"stem": "一位男性，腹部出現紅色丘疹，病原菌為細菌，感染機會高"}
+    assert tagger.tag(stem)["specialty"][0].id == "spe.infectious"
+    booklet = dict(stem, exam="醫學(四)（包括小兒科、皮膚科、神經科、精神科等科目）")
+    assert tagger.tag(booklet)["specialty"][0].id == "spe.dermatology"
+
+
 def test_exam_title_gives_profession_only(tagger):
     labels = tagger.tag({"stem": "一位4 歲女孩因久咳不癒", "exam": "醫師 醫學(四)（包括小兒科、皮膚科）"})
     assert labels["profession"][0].id == "pro.physician"
@@ -136,13 +192,13 @@ def test_stats_before_tag_is_a_clear_error(tmp_path, demo_pdf):
 
 
 def test_tagger_scores_on_the_hand_labelled_dev_set():
-    """Not the issue's 0.85 target yet (see README): a floor that catches regressions."""
+    """A floor under today's figures (README) that catches regressions; specialty is below the 0.85 target."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import score_tagger
     gold = score_tagger.read_devset()
     assert len(gold) >= 200
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
-    assert result["modality"]["category"] >= 0.6 and result["modality"]["category_when_given"] >= 0.8
-    assert result["anatomy"]["category"] >= 0.55
-    assert result["specialty"]["category"] >= 0.5
+    assert result["modality"]["category"] >= 0.85 and result["modality"]["category_when_given"] >= 0.9
+    assert result["anatomy"]["category"] >= 0.82
+    assert result["specialty"]["category"] >= 0.72
