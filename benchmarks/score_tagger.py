@@ -4,7 +4,8 @@
 
 Runs the real stages (extract, then tag) into a temporary workspace, then per facet prints, over the
 records whose gold label applies: coverage (a label was given), leaf accuracy (the same node) and
-category accuracy (the same top-level category); missing labels count as wrong. Over the records
+category accuracy (the same top-level category), also split into captions and questions; missing labels
+count as wrong. Over the records
 where no label applies it prints how often the tagger still gave one. With --embedding and/or an LLM
 endpoint it scores the lexicon with those recall taggers (their label where the lexicon found none).
 """
@@ -100,7 +101,13 @@ def score(gold: dict, pred: dict, verbose: bool = False) -> dict:
             category += same_category
             if not same_category:
                 misses.append((key, g[facet], p))
+        by_kind = {}
+        for kind, is_kind in (("captions", lambda k: "#q" not in k), ("questions", lambda k: "#q" in k)):
+            keys = [k for k, g in gold.items() if g[facet] is not None and is_kind(k)]
+            wrong = sum(1 for k, _, _ in misses if is_kind(k))
+            by_kind[kind] = (len(keys) - wrong) / len(keys) if keys else None
         result[facet] = {"n": n, "coverage": covered / n if n else 1.0, "leaf": leaf / n if n else 1.0,
+                         "by_kind": by_kind,
                          "category": category / n if n else 1.0,
                          "category_when_given": category / covered if covered else 1.0,
                          "spurious": none_given / none_n if none_n else 0.0, "misses": misses}
@@ -130,10 +137,12 @@ def main(argv=None) -> int:
         print(f"dev-set records not found by extraction: {missing[:5]} ({len(missing)})", file=sys.stderr)
     result = score(gold, pred, args.verbose)
     print(f"{len(gold)} hand-labelled records")
-    print(f"{'facet':12} {'n':>4} {'coverage':>9} {'leaf acc':>9} {'cat acc':>8} {'cat acc|given':>14} {'spurious':>9}")
+    print(f"{'facet':12} {'n':>4} {'coverage':>9} {'leaf acc':>9} {'cat acc':>8} {'cat acc|given':>14} {'spurious':>9}"
+          f" {'captions':>9} {'questions':>10}")
     for facet, r in result.items():
+        kinds = " ".join(f"{v:9.3f}" if v is not None else f"{'-':>9}" for v in r["by_kind"].values())
         print(f"{facet:12} {r['n']:4d} {r['coverage']:9.3f} {r['leaf']:9.3f} {r['category']:8.3f} "
-              f"{r['category_when_given']:14.3f} {r['spurious']:9.3f}")
+              f"{r['category_when_given']:14.3f} {r['spurious']:9.3f} {kinds}")
     worst = min(r["category"] for r in result.values())
     print(f"tagger category accuracy (worst facet) = {worst:.3f}")
     return 0
