@@ -30,6 +30,7 @@ FACET_FIELDS = {"profession": {"exam"}}
 # The chapter or section a figure sits in says its field and often the body system, never the picture's kind.
 FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"specialty", "anatomy"}}
 ABBR_WEIGHT = 0.8
+OWN_WORDS = 1.5          # an organ or modality the record's own words name, as evidence for the specialty
 SUBJECT_BOOST = 2.0      # evidence for a subject the exam's title lists
 ECHO_WEIGHT = 0.3        # a record's evidence for what its document's title already names
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
@@ -223,7 +224,10 @@ class LexiconTagger:
             for node_id in reversed(top.path_ids):  # the most specific mapped ancestor
                 target = self._priors.get(facet_name, {}).get(node_id)
                 if target:
-                    hits.append(_Hit(target, "specialty", f"{facet_name}-prior", 0, 0, factor * top.confidence))
+                    # what the caption or the stem itself names outweighs what surrounding text does
+                    own = any(e.field in ("caption", "stem") for e in top.evidence)
+                    weight = factor * top.confidence * (OWN_WORDS if own else 1.0)
+                    hits.append(_Hit(target, "specialty", f"{facet_name}-prior", 0, 0, weight))
                     break
         return hits
 

@@ -153,6 +153,12 @@ def test_the_subjects_an_exam_title_lists_weigh_more(tagger):
     assert tagger.tag(booklet)["specialty"][0].id == "spe.dermatology"
 
 
+def test_the_organ_a_caption_shows_outweighs_a_disease_its_citing_text_weighs(tagger):
+    labels = tagger.tag({"caption": "Hyperintensity in the pons (arrow)", "citing": "Lymphoma was considered."})
+    assert labels["specialty"][0].id == "spe.neurology"
+    assert labels["specialty"][1].id == "spe.hematology"
+
+
 def test_exam_title_gives_profession_only(tagger):
     labels = tagger.tag({"stem": "一位4 歲女孩因久咳不癒", "exam": "醫師 醫學(四)（包括小兒科、皮膚科）"})
     assert labels["profession"][0].id == "pro.physician"
@@ -201,4 +207,4 @@ def test_tagger_scores_on_the_hand_labelled_dev_set():
     assert result["profession"]["category"] >= 0.95
     assert result["modality"]["category"] >= 0.85 and result["modality"]["category_when_given"] >= 0.9
     assert result["anatomy"]["category"] >= 0.82
-    assert result["specialty"]["category"] >= 0.72
+    assert result["specialty"]["category"] >= 0.75
