@@ -58,6 +58,7 @@ _CHILD_AGE = re.compile(
     r"\b(?:(?P<y>\d{1,2})[- ]year[- ]old|\d{1,2}[- ](?:month|week|day)[- ]old|"
     r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b)|"
     r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大", re.IGNORECASE)
+DISPLAY_ITEMS = {"mod.table", "mod.chart", "mod.illustration"}   # kinds a document numbers and refers to
 _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 
 
@@ -161,6 +162,8 @@ class LexiconTagger:
         anatomy = self.taxonomy.facets["anatomy"]
         self._regional = {n for n in anatomy.nodes if n == REGIONAL_ROOT
                           or REGIONAL_ROOT in (a.id for a in anatomy.ancestors(n))}
+        modality = self.taxonomy.facets["modality"]
+        self._display = {n for n in modality.nodes if modality.category(n).id in DISPLAY_ITEMS}
         words = sorted((t for t in self._terms if not any(_is_cjk(c) for c in t)), key=len, reverse=True)
         cjk = sorted((t for t in self._terms if any(_is_cjk(c) for c in t)), key=len, reverse=True)
         # a plural is the same term ("graphs", "lesões" aside): an optional s/es before the word ends
@@ -184,8 +187,9 @@ class LexiconTagger:
                     if written.isupper() or written.lower().rstrip("s") not in self._short.get(m.group(1), ()):
                         continue
                 if _XREF.match(text, end):
-                    # "Table 2", "Chart 3", "圖 1": a pointer to another display item, not what this one is
-                    owners = [(f, n) for f, n in owners if f != "modality"]
+                    # "Table 2", "Chart 3", "Algorithm 1": a pointer to another display item, not what
+                    # this one is (while "ultrasound 3 days later" is still an ultrasound)
+                    owners = [(f, n) for f, n in owners if n not in self._display]
                 spans.append((start, end, owners, m.group(1)))
         for m in self._abbr_re.finditer(text):
             abbr = m.group(1)

@@ -114,6 +114,7 @@ def test_a_reference_to_a_table_is_not_a_modality(tagger):
     assert "modality" not in tagger.tag({"caption": "Binding energies", "citing": "as listed in Table 2 and Table S1"})
     assert "modality" not in tagger.tag({"caption": "Values are means ± SEM of three assays"})
     assert tagger.tag({"caption": "a table of the binding energies"})["modality"][0].id == "mod.table"
+    assert tagger.tag({"caption": "Ultrasound 3 days later showed"})["modality"][0].id == "mod.ultrasound"
 
 
 def test_a_word_the_languages_share_counts_once(tagger):
