@@ -37,7 +37,9 @@ def record_fields(record, title: str | None = None, earlier: str = "") -> dict[s
     if isinstance(record, Question):
         info = record.exam or {}
         exam = " ".join(x for x in (info.get("name"), info.get("cover"), title) if x)
-        return {"stem": record.stem, "options": " | ".join(o.text for o in record.options),
+        keyed = {record.answer} if isinstance(record.answer, str) else set(record.answer or ())
+        return {"stem": record.stem, "answer": " | ".join(o.text for o in record.options if o.label in keyed),
+                "options": " | ".join(o.text for o in record.options if o.label not in keyed),
                 "context": " ".join(x for x in (record.shared_context, earlier) if x), "exam": exam}
     raise TypeError(f"cannot tag {type(record).__name__}")
 

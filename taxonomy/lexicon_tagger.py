@@ -21,7 +21,7 @@ from taxonomy.model import Taxonomy, load
 NAME = "lexicon"
 VERSION = "1.1.0"
 
-FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "options": 0.6, "citing": 0.5, "context": 0.5,
+FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5, "context": 0.5,
                 "section": 0.6, "document": 0.15}
 # The profession a record is for is the exam's, not a job named in a vignette ("a nurse calls..."); and
 # an exam's title names every subject it covers, so it says nothing about one question's specialty.

@@ -7,6 +7,7 @@ import pytest
 
 from PIL import Image, ImageDraw
 
+from builder.tagging import record_fields
 from builder.workspace import Workspace
 from conftest import corpus_file, run_builder
 from extractors.page_content import read_page
@@ -73,8 +74,8 @@ def test_line_art_and_photographs_look_different(tmp_path):
 
 def test_tag_reads_the_chapter_the_picture_and_the_case_before(tmp_path, demo_pdf):
     ws = tmp_path / "w"
-    run_builder("extract", str(demo_pdf), str(corpus_file("tw_md_101-1_med4_peds_derm.pdf")), "-w", str(ws),
-                check=True)
+    run_builder("extract", str(demo_pdf), str(corpus_file("tw_md_101-1_med4_peds_derm.pdf")),
+                "--key", str(corpus_file("tw_md_101-1_med4_peds_derm_ANS.pdf")), "-w", str(ws), check=True)
     documents = json.loads(run_builder("tag", "-w", str(ws), "--json", check=True).stdout)["documents"]
     assert [d["status"] for d in documents] == ["done", "done"]
     w = Workspace.open(ws, create=False)
@@ -88,3 +89,8 @@ def test_tag_reads_the_chapter_the_picture_and_the_case_before(tmp_path, demo_pd
     assert questions[47].stem.startswith("承上題") and questions[47].shared_stem_with == [46]
     evidence = [e["field"] for facet in labels[questions[47].id].facets.values() for l in facet for e in l["evidence"]]
     assert "context" in evidence        # "which treatment works best?" is tagged from the case told in q46
+    # the keyed option is read apart from the distractors, and weighs like the stem
+    q = questions[47]
+    keyed = next(o.text for o in q.options if o.label == q.answer)
+    fields = record_fields(q)
+    assert fields["answer"] == keyed and keyed not in fields["options"].split(" | ")
