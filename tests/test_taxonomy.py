@@ -207,5 +207,5 @@ def test_tagger_scores_on_the_hand_labelled_dev_set():
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
     assert result["modality"]["category"] >= 0.85 and result["modality"]["category_when_given"] >= 0.9
-    assert result["anatomy"]["category"] >= 0.82
-    assert result["specialty"]["category"] >= 0.75
+    assert result["anatomy"]["category"] >= 0.83
+    assert result["specialty"]["category"] >= 0.76
