@@ -7,7 +7,6 @@ document already tagged with the same taggers and taxonomy version is skipped.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
 from pathlib import Path
 
 from builder.records import Figure, Labels, Question

@@ -30,11 +30,11 @@ def outline_sections(toc: list, pages: list[int], title: str | None = None) -> d
         return out
     for page in pages:
         chain: dict[int, str] = {}
-        for start, _, level, title in entries:
+        for start, _, level, name in entries:
             if start > page:
                 break
             chain = {lv: t for lv, t in chain.items() if lv < level}
-            chain[level] = title
+            chain[level] = name
         if chain:
             top, deepest = chain[min(chain)], chain[max(chain)]
             out[page] = (top if top == deepest else f"{top} / {deepest}")[:MAX_LEN]
@@ -45,24 +45,36 @@ def _pattern(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.split()).lower())
 
 
+def _recurring(contents: list[PageContent]) -> tuple[dict[int, list[str]], dict[str, list[int]], dict[str, str], int]:
+    """The top-margin lines of each page, the pages each line (digits aside) recurs on, one printed
+    form of each, and the span of pages read."""
+    tops: dict[int, list[str]] = {}
+    for c in contents:
+        band = c.rect[1] + 0.08 * (c.rect[3] - c.rect[1])
+        lines = [" ".join(ln.text.split()) for ln in c.lines if ln.horizontal and ln.bbox[3] <= band]
+        tops[c.number] = [t for t in lines if len(re.findall(r"[^\W\d_]{2,}", t)) >= 2]   # two words at least
+    pages_of: dict[str, list[int]] = {}
+    printed: dict[str, str] = {}
+    for page, lines in tops.items():
+        for t in set(lines):
+            pages_of.setdefault(_pattern(t), []).append(page)
+            printed.setdefault(_pattern(t), t)
+    span = max(tops) - min(tops) + 1 if tops else 0
+    return tops, pages_of, printed, span
+
+
+def _book_wide(pages: list[int], span: int) -> bool:
+    return len(pages) >= 3 and max(pages) - min(pages) + 1 > 0.5 * span
+
+
 def running_headers(contents: list[PageContent]) -> dict[int, str]:
     """Per page, the running header in its top margin that names a part of the book, if any. Where
     headers alternate (the book's title on even pages, the chapter's on odd ones), a page between two
     pages of one chapter is in that chapter."""
-    tops = _top_lines(contents)
-    pages_of: dict[str, list[int]] = {}
-    for page, texts in tops.items():
-        for t in set(texts):
-            pages_of.setdefault(_pattern(t), []).append(page)
-    span = max(tops) - min(tops) + 1 if tops else 0
-
-    def names_a_part(t: str) -> bool:
-        seen = pages_of[_pattern(t)]
-        return len(seen) >= 2 and not _book_wide(seen, span)
-
+    tops, pages_of, _, span = _recurring(contents)
     found = {}
-    for page, texts in tops.items():
-        named = [t for t in texts if names_a_part(t)]
+    for page, lines in tops.items():
+        named = [t for t in lines if len(pages_of[_pattern(t)]) >= 2 and not _book_wide(pages_of[_pattern(t)], span)]
         if named:
             found[page] = max(named, key=len)[:MAX_LEN]
     out = dict(found)
@@ -72,35 +84,14 @@ def running_headers(contents: list[PageContent]) -> dict[int, str]:
     return out
 
 
-def _book_wide(pages: list[int], span: int) -> bool:
-    return len(pages) >= 3 and max(pages) - min(pages) + 1 > 0.5 * span
-
-
-def _top_lines(contents: list[PageContent]) -> dict[int, list[str]]:
-    """Per page, the lines in its top margin that hold at least two words."""
-    tops: dict[int, list[str]] = {}
-    for c in contents:
-        band = c.rect[1] + 0.08 * (c.rect[3] - c.rect[1])
-        lines = [" ".join(ln.text.split()) for ln in c.lines if ln.horizontal and ln.bbox[3] <= band]
-        tops[c.number] = [t for t in lines if len(re.findall(r"[^\W\d_]{2,}", t)) >= 2]
-    return tops
-
-
 def running_title(contents: list[PageContent]) -> str | None:
     """The running header most pages carry, far apart: the book's own title (for a book whose cover
     is a picture and whose metadata names a file)."""
-    tops = _top_lines(contents)
+    tops, pages_of, printed, span = _recurring(contents)
     if len(tops) < 5:
         return None
-    pages_of: dict[str, list[int]] = {}
-    texts: dict[str, str] = {}
-    for page, lines in tops.items():
-        for t in set(lines):
-            pages_of.setdefault(_pattern(t), []).append(page)
-            texts.setdefault(_pattern(t), t)
-    span = max(tops) - min(tops) + 1
     wide = [(len(p), k) for k, p in pages_of.items() if _book_wide(p, span) and len(p) >= 0.2 * len(tops)]
-    return texts[max(wide)[1]][:MAX_LEN] if wide else None
+    return printed[max(wide)[1]][:MAX_LEN] if wide else None
 
 
 def page_sections(toc: list, contents: list[PageContent], title: str | None = None) -> dict[int, str]:

@@ -21,11 +21,12 @@ from taxonomy.model import Taxonomy, load
 NAME = "lexicon"
 VERSION = "1.1.0"
 
-FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5, "context": 0.5,
-                "section": 0.6, "document": 0.15}
-# The profession a record is for is the exam's, not a job named in a vignette ("a nurse calls..."); and
-# an exam's title names every subject it covers, so it says nothing about one question's specialty.
-# A book's or an article's title says what field its figures belong to, not what they show.
+FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
+                "context": 0.5, "section": 0.6, "document": 0.15}
+# The profession a record is for is the exam's, not a job named in a vignette ("a nurse calls..."); an
+# exam's title names every subject it covers, so it is no evidence for one question's specialty (it only
+# weighs the question's own evidence: SUBJECT_BOOST). A book's or an article's title says what field its
+# figures belong to, not what they show.
 FACET_FIELDS = {"profession": {"exam"}}
 # The chapter or section a figure sits in says its field and often the body system, never the picture's kind.
 FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"specialty", "anatomy"}}
@@ -56,7 +57,8 @@ SHORT = 3    # a term this short matches only as written (accents kept) and neve
 CHILD_NODE, CHILD_YEARS = "spe.pediatrics", 13
 _CHILD_AGE = re.compile(
     r"\b(?:(?P<y>\d{1,2})[- ]year[- ]old|\d{1,2}[- ](?:month|week|day)[- ]old|"
-    r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b)|"
+    r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|"
+    r"(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b)|"
     r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大", re.IGNORECASE)
 DISPLAY_ITEMS = {"mod.table", "mod.chart", "mod.illustration"}   # kinds a document numbers and refers to
 _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
@@ -132,6 +134,9 @@ class LexiconTagger:
         self._terms: dict[str, list[tuple[str, str]]] = {}     # folded term -> [(facet, node id)]
         self._abbr: dict[str, list[tuple[str, str]]] = {}
         self._weak: set[tuple[str, str]] = set()               # (folded term, node id) that are weak
+        self._short: dict[str, set[str]] = {}                   # folded short term -> forms as written
+        self._subjects: dict[str, set[str]] = {}                # exam title -> the specialties it lists
+
         def own(table: dict, key: str, owner: tuple[str, str]) -> None:
             # once per node: "dengue" in the en, pt and es lists is one term, not three votes
             if key and owner not in table.setdefault(key, []):
@@ -139,20 +144,14 @@ class LexiconTagger:
 
         for facet in self.taxonomy.facets.values():
             for node in facet.nodes.values():
-                for lang_terms in node.terms.values():
-                    for term in lang_terms:
-                        own(self._terms, fold(term)[0].strip(), (facet.name, node.id))
                 for abbr in node.abbr:
                     own(self._abbr, abbr, (facet.name, node.id))
-                for term in node.weak:
+                terms = [(t, False) for ts in node.terms.values() for t in ts] + [(t, True) for t in node.weak]
+                for term, weak in terms:
                     key = fold(term)[0].strip()
                     own(self._terms, key, (facet.name, node.id))
-                    self._weak.add((key, node.id))
-        self._short: dict[str, set[str]] = {}
-        for facet in self.taxonomy.facets.values():
-            for node in facet.nodes.values():
-                for term in [t for ts in node.terms.values() for t in ts] + list(node.weak):
-                    key = fold(term)[0].strip()
+                    if weak:
+                        self._weak.add((key, node.id))
                     if len(key) <= SHORT:
                         self._short.setdefault(key, set()).add(term.lower().rstrip("s"))
         for phrase in STOP_PHRASES:     # matched so that they win over the shorter term inside, then dropped
@@ -248,7 +247,10 @@ class LexiconTagger:
                 h.weight *= ECHO_WEIGHT
         # an exam whose title lists its subjects ("醫學(四)（包括小兒科、皮膚科、神經科、精神科）") asks
         # about those: a question's evidence for one of them counts more than for a field it does not list
-        subjects = {h.node_id for h in self._hits("exam", fields.get("exam") or "") if h.facet == "specialty"}
+        exam = fields.get("exam") or ""
+        if exam not in self._subjects:
+            self._subjects[exam] = {h.node_id for h in self._hits("exam", exam) if h.facet == "specialty"}
+        subjects = self._subjects[exam]
         out: dict[str, list[Label]] = {}
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":

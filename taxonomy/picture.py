@@ -22,7 +22,8 @@ CHART_CUES = re.compile(
     r"\b(number of|numbers of|incidence|prevalence|cases reported|reported cases|rates?\b|proportion|percentage|"
     r"distribution of|trends?\b|per year|annual|per 100|surveillance data|over time|versus|vs\b|error bars|"
     r"mean values|survival|weekly|monthly|yearly|over (?:the )?(?:\w+ )?(?:days|weeks|months|years)|"
-    r"semanal|mensal|anual|ao longo d|a lo largo d|número de|casos|taxa de|tasa de|incidência|incidencia|prevalência|prevalencia|"
+    r"semanal|mensal|anual|ao longo d|a lo largo d|número de|casos|taxa de|tasa de|incidência|incidencia|"
+    r"prevalência|prevalencia|"
     r"distribuição|distribución|tendência|tendencia|numero di|casi|tasso|andamento)\b|"
     r"\b(19|20)\d\d\s?[–-]\s?(19|20)?\d\d\b|病例數|人數|比例|趨勢|發生率|盛行率",
     re.IGNORECASE)
