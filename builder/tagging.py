@@ -51,7 +51,10 @@ def _picture_modality(tagger, record, facets: dict, picture: Path) -> dict | Non
     """The modality a picture's looks suggest where its words name none: line art on a white page is a
     drawing (a chart where the words count things), and an exam's colour photograph is a clinical photo
     (of the skin where the record is about the skin)."""
-    seen = looks(picture)
+    try:
+        seen = looks(picture)
+    except (OSError, ValueError):      # an unreadable picture: its words alone decide, as before
+        return None
     text = record.caption_text if isinstance(record, Figure) else record.stem
     why = f"the picture looks like {seen.kind} ({seen.white:.0%} white, {seen.flat:.0%} flat)"
     if seen.kind == "drawing":

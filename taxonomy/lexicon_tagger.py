@@ -74,8 +74,11 @@ def fold(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
-        if ch.isupper() and i and (text[i - 1].islower() or text[i - 1].isdigit()) and not _is_cjk(ch):
-            out.append(" ")    # words run together in names and titles: "ChestX-ray14", "BIO400Neuroanatomy"
+        if ch.isupper() and not _is_cjk(ch) and i and (text[i - 1].isdigit() or text[i - 2:i].isalpha()
+                                                       and text[i - 2:i].islower()):
+            # words run together in names and titles ("ChestX-ray14", "BIO400Neuroanatomy"), while a
+            # single lower-case letter is a prefix ("mRNA", "eLife")
+            out.append(" ")
             index.append(i)
         if ch in "ñÑ":    # a letter of its own in Spanish: "año" (year) is not "ano", "uña" not "una"
             out.append("ñ")

@@ -117,6 +117,11 @@ def test_a_reference_to_a_table_is_not_a_modality(tagger):
     assert tagger.tag({"caption": "Ultrasound 3 days later showed"})["modality"][0].id == "mod.ultrasound"
 
 
+def test_words_run_together_are_split_at_a_case_change(tagger):
+    assert tagger.tag({"caption": "An X-ray from the NIH ChestX-ray14 dataset"})["anatomy"][0].id == "ana.chest"
+    assert tagger.tag({"caption": "mRNA levels of the gene"})["specialty"][0].id == "spe.molecular"
+
+
 def test_a_word_the_languages_share_counts_once(tagger):
     # "dengue" is in the en, pt and es lists of one node: one mention, one vote, so two other
     # specialty words outweigh it
