@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -33,3 +34,12 @@ def norm(text: str) -> str:
 def similarity(a: str, b: str) -> float:
     """Normalised edit-distance ratio of whitespace-normalised text."""
     return Levenshtein.normalized_similarity(norm(a), norm(b))
+
+
+def answer_keys(corpus: Path) -> dict[str, list[Path]]:
+    """The key files each exam booklet's ground truth names (what a user passes to extract --key)."""
+    keys = {}
+    for truth in corpus.glob("*.questions.json"):
+        data = json.loads(truth.read_text("utf-8"))
+        keys[data["file"]] = [corpus / k for k in data.get("answer_key_files", []) if k != data["file"]]
+    return keys

@@ -13,7 +13,6 @@ Declined questions are kept (flagged) here, so that every answer counts as an it
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from builder.pipeline import ExtractOptions, extract_one
 from builder.tagging import tag_workspace
 from builder.workspace import Workspace
 
-from corpus import DEFAULT_CORPUS
+from corpus import DEFAULT_CORPUS, answer_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "llm-server.sh"
@@ -37,10 +36,7 @@ SCRIPT = ROOT / "scripts" / "llm-server.sh"
 
 def extract_corpus(ws: Workspace, corpus: Path) -> None:
     """Every PDF of the corpus; an exam booklet with the key files its ground truth names."""
-    keys_of = {}
-    for truth in corpus.glob("*.questions.json"):
-        data = json.loads(truth.read_text("utf-8"))
-        keys_of[data["file"]] = [corpus / k for k in data.get("answer_key_files", []) if k != data["file"]]
+    keys_of = answer_keys(corpus)
     key_files = {k.name for ks in keys_of.values() for k in ks}
     for pdf in sorted(corpus.glob("*.pdf")):
         if pdf.name in key_files:

@@ -64,6 +64,69 @@ DISPLAY_ITEMS = {"mod.table", "mod.chart", "mod.illustration"}   # kinds a docum
 _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 
 
+# Negation, after NegEx: what a vignette or a caption says is absent ("no history of trauma", "nega
+# tabagismo", "sem edemas", "無發燒") is not what the record is about: it is no evidence for the specialty.
+# The organ and the modality stay ("no enhancement in the pons" still shows the pons, "no abnormality on
+# CT" is still a CT). A cue's scope is the next few words, to the end of the clause. Bare "not"/"não"/"不" are no cues: "Which of the following is NOT a
+# feature of Graves disease?" is about Graves disease.
+NEGATED_FACETS = {"specialty"}
+NEGATION_WORDS = 6
+_NEG_CUE = re.compile(
+    r"\b(?:without|denies|denied|denying|negative for|absence of|free of|(?:has|have|had|did|does) not (?:had|have|"
+    r"experienced|noticed)|nega(?:m|ndo|va|ou|do)?|niega|negó|negando|sem|sin|senza|ausência de|ausencia de|"
+    r"assenza di|nenhum|nenhuma|ningún|ninguna|não (?:apresenta|apresentava|há|havia|tem|teve|refere|houve)|"
+    r"no (?:presenta|hay|tiene|refiere))\b|(?:無(?![法力菌關論])|沒有|没有|否認|未見|未有)", re.IGNORECASE)
+_NEG_NO = re.compile(r"\bno\b", re.IGNORECASE)      # English "no"; in Portuguese it is "in the"
+_NEG_END = re.compile(r"[.;:!?。；：，]|\b(?:but|however|although|except|mas|porém|pero|aunque|ma)\b", re.IGNORECASE)
+_ENGLISH = re.compile(r"\b(?:the|of|and|with|was|has|is)\b", re.IGNORECASE)
+_ROMANCE = re.compile(r"\b(?:de|da|do|que|com|em|el|la|los|con|di|il|una|um|uma)\b", re.IGNORECASE)
+
+
+# What a vignette tells of the patient's past ("with a history of hypertension", "portador de DPOC") is
+# the background, not the question: it weighs less for the organ and the specialty, to the end of its
+# clause. "A 3-month history of chest pain" is the present illness and keeps its weight.
+HISTORY_WEIGHT, PAST_FACETS = 0.5, {"anatomy", "specialty"}
+_HISTORY_CUE = re.compile(
+    r"\b(?:history of|medical history|family history|antecedentes? (?:de|pessoais|familiares|pessoal|familiar)|"
+    r"história (?:prévia|familiar|pregressa|patológica pregressa) de|histórico de|portador(?:a)? de|"
+    r"historia (?:previa|familiar|personal) de)\b", re.IGNORECASE)
+# the past ends with the sentence, or where the vignette turns to why the patient comes now
+_HISTORY_END = re.compile(r"[.;。；]|\b(?:comes?|presents?|is (?:brought|admitted|seen|evaluated)|returns?|chega|"
+                          r"procura|comparece|apresenta|acude|consulta|llega)\b", re.IGNORECASE)
+_PRESENT_ILLNESS = re.compile(r"(?:day|week|month|year|hour)s?[- ]$", re.IGNORECASE)
+
+
+def history_scopes(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` that tell the patient's past."""
+    scopes = []
+    for cue in _HISTORY_CUE.finditer(text):
+        if _PRESENT_ILLNESS.search(text[max(0, cue.start() - 8):cue.start()]):
+            continue
+        stop = _HISTORY_END.search(text, cue.end())
+        scopes.append((cue.end(), stop.start() if stop else len(text)))
+    return scopes
+
+
+def negated_scopes(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` that a negation cue covers."""
+    cues = list(_NEG_CUE.finditer(text))
+    if len(_ENGLISH.findall(text)) > len(_ROMANCE.findall(text)):
+        cues += list(_NEG_NO.finditer(text))
+    scopes = []
+    for cue in cues:
+        start = cue.end()
+        stop = _NEG_END.search(text, start)
+        end = stop.start() if stop else len(text)
+        if any(_is_cjk(c) for c in cue.group()):
+            end = min(end, start + NEGATION_WORDS + 2)      # characters, not words
+        else:
+            words = list(re.finditer(r"\S+", text[start:end]))
+            if len(words) > NEGATION_WORDS:
+                end = start + words[NEGATION_WORDS - 1].end()
+        scopes.append((start, end))
+    return scopes
+
+
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
     return 0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x3000 <= o <= 0x303F
@@ -166,24 +229,29 @@ class LexiconTagger:
                           or REGIONAL_ROOT in (a.id for a in anatomy.ancestors(n))}
         modality = self.taxonomy.facets["modality"]
         self._display = {n for n in modality.nodes if modality.category(n).id in DISPLAY_ITEMS}
-        words = sorted((t for t in self._terms if not any(_is_cjk(c) for c in t)), key=len, reverse=True)
-        cjk = sorted((t for t in self._terms if any(_is_cjk(c) for c in t)), key=len, reverse=True)
-        # a plural is the same term ("graphs", "lesões" aside): an optional s/es before the word ends
-        self._word_re = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, words)) + r")(?:e?s)?(?![\w])")
-        self._cjk_re = re.compile("(" + "|".join(map(re.escape, cjk)) + ")") if cjk else None
+        # one pattern per facet, so that a facet's longest match does not hide another's: "Parkinson
+        # disease" names the brainstem (anatomy) and says "parkinson" (neurology)
+        self._patterns: list[tuple[str, re.Pattern]] = []
+        for facet_name in self.taxonomy.facets:
+            mine = [t for t, owners in self._terms.items() if not owners or any(f == facet_name for f, _ in owners)]
+            words = sorted((t for t in mine if not any(_is_cjk(c) for c in t)), key=len, reverse=True)
+            cjk = sorted((t for t in mine if any(_is_cjk(c) for c in t)), key=len, reverse=True)
+            # a plural is the same term ("graphs", "lesões" aside): an optional s/es before the word ends
+            self._patterns.append((facet_name, re.compile(
+                r"(?<![\w])(" + "|".join(map(re.escape, words)) + r")(?:e?s)?(?![\w])")))
+            if cjk:
+                self._patterns.append((facet_name, re.compile("(" + "|".join(map(re.escape, cjk)) + ")")))
         abbrs = sorted(self._abbr, key=len, reverse=True)
         self._abbr_re = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, abbrs)) + r")(?![A-Za-z0-9])")
 
     # -- matching ----------------------------------------------------------------------------
     def _hits(self, field_name: str, text: str) -> list[_Hit]:
         folded, index = fold(text)
-        spans: list[tuple[int, int, list[tuple[str, str]], float]] = []
-        for rx in (self._word_re, self._cjk_re):
-            if rx is None:
-                continue
+        spans: list[tuple[int, int, str, list[tuple[str, str]], str | None]] = []
+        for facet_name, rx in self._patterns:
             for m in rx.finditer(folded):
                 start, end = index[m.start()], index[m.end() - 1] + 1
-                owners = self._terms[m.group(1)]
+                owners = [(f, n) for f, n in self._terms[m.group(1)] if f == facet_name]
                 if len(m.group(1)) <= SHORT and not any(_is_cjk(c) for c in m.group(1)):
                     written = text[start:end]
                     if written.isupper() or written.lower().rstrip("s") not in self._short.get(m.group(1), ()):
@@ -192,25 +260,34 @@ class LexiconTagger:
                     # "Table 2", "Chart 3", "Algorithm 1": a pointer to another display item, not what
                     # this one is (while "ultrasound 3 days later" is still an ultrasound)
                     owners = [(f, n) for f, n in owners if n not in self._display]
-                spans.append((start, end, owners, m.group(1)))
+                spans.append((start, end, facet_name, owners, m.group(1)))
         for m in self._abbr_re.finditer(text):
             abbr = m.group(1)
             if len(abbr) <= 2:
                 window = text[max(0, m.start() - 30): m.end() + 30]
                 if not _CONTEXT.search(window):
                     continue
-            spans.append((m.start(), m.end(), self._abbr[abbr], None))
-        # the longest match wins where matches overlap
+            for facet_name in {f for f, _ in self._abbr[abbr]}:
+                spans.append((m.start(), m.end(), facet_name,
+                              [(f, n) for f, n in self._abbr[abbr] if f == facet_name], None))
+        # the longest match wins where matches of one facet overlap (a stop phrase, owning nothing, wins
+        # and is dropped)
         spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
-        taken: list[tuple[int, int]] = []
+        taken: dict[str, list[tuple[int, int]]] = {}
+        negated = negated_scopes(text)
+        past = history_scopes(text)
         hits = []
         w = FIELD_WEIGHT.get(field_name, 0.5)
-        for start, end, owners, term in spans:
-            if any(start < e and s < end for s, e in taken):
+        for start, end, facet_name, owners, term in spans:
+            if any(start < e and s < end for s, e in taken.get(facet_name, ())):
                 continue
-            taken.append((start, end))
+            taken.setdefault(facet_name, []).append((start, end))
+            if facet_name in NEGATED_FACETS and any(a <= start < b for a, b in negated):
+                continue
             for facet, node_id in owners:
                 weight = ABBR_WEIGHT if term is None else WEAK_WEIGHT if (term, node_id) in self._weak else 1.0
+                if facet in PAST_FACETS and any(a <= start < b for a, b in past):
+                    weight *= HISTORY_WEIGHT
                 if node_id in self._regional:
                     weight *= REGIONAL_WEIGHT
                 hits.append(_Hit(node_id, facet, field_name, start, end, w * weight))
