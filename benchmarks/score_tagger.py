@@ -148,10 +148,13 @@ def main(argv=None) -> int:
     print(f"{'facet':12} {'n':>4} {'coverage':>9} {'leaf acc':>9} {'cat acc':>8} {'cat acc|given':>14} {'spurious':>9}"
           f" {'captions':>9} {'questions':>10}")
     for facet, r in result.items():
+        if not r["n"]:
+            print(f"{facet:12} {0:4d}   (not labelled in this set)")
+            continue
         kinds = " ".join(f"{v:9.3f}" if v is not None else f"{'-':>9}" for v in r["by_kind"].values())
         print(f"{facet:12} {r['n']:4d} {r['coverage']:9.3f} {r['leaf']:9.3f} {r['category']:8.3f} "
               f"{r['category_when_given']:14.3f} {r['spurious']:9.3f} {kinds}")
-    worst = min(r["category"] for r in result.values())
+    worst = min(r["category"] for r in result.values() if r["n"])
     print(f"tagger category accuracy (worst facet) = {worst:.3f}")
     return 0
 

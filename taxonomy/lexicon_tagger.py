@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
                 "context": 0.5, "section": 0.6, "document": 0.15}
@@ -33,6 +33,10 @@ FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"
 ABBR_WEIGHT = 0.8
 OWN_WORDS = 1.5          # an organ or modality the record's own words name, as evidence for the specialty
 SUBJECT_BOOST = 2.0      # evidence for a subject the exam's title lists
+# Options that speak of confidentiality, consent, notification or screening make a question about the
+# physician's conduct, whatever the case that sets the scene: clinical questions' options name diagnoses,
+# drugs and tests instead.
+CONDUCT_ROOTS, CONDUCT_BOOST = ("spe.community",), 2.0
 ECHO_WEIGHT = 0.3        # a record's evidence for what its document's title already names
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
 PRIOR_WEIGHT = {"anatomy": 0.6, "modality": 0.3}   # specialty from the organ system / the modality
@@ -222,6 +226,8 @@ class LexiconTagger:
                         self._short.setdefault(key, set()).add(term.lower().rstrip("s"))
         for phrase in STOP_PHRASES:     # matched so that they win over the shorter term inside, then dropped
             self._terms.setdefault(fold(phrase)[0], [])
+        specialty = self.taxonomy.facets["specialty"]
+        self._conduct = {n for n in specialty.nodes if specialty.category(n).id in CONDUCT_ROOTS}
         from taxonomy.model import specialty_priors
         self._priors = specialty_priors()
         anatomy = self.taxonomy.facets["anatomy"]
@@ -338,6 +344,8 @@ class LexiconTagger:
                 for h in hits:
                     if h.node_id in subjects and h.field != "exam":
                         h.weight *= SUBJECT_BOOST
+                    if h.field in ("answer", "options") and h.node_id in self._conduct:
+                        h.weight *= CONDUCT_BOOST
             facet = self.taxonomy.facets[facet_name]
             mine = [h for h in hits if h.facet == facet_name]
             if not mine:

@@ -153,7 +153,7 @@ def test_a_childs_age_is_weak_evidence_for_pediatrics(tagger):
 
 
 def test_the_subjects_an_exam_title_lists_weigh_more(tagger):
-    stem = {"stem": "一位男性，腹部出現丘疹，細菌感染機會高"}
+    stem = {"stem": "一位男性，腹部皮膚出現濕疹，細菌感染機會高"}
     assert tagger.tag(stem)["specialty"][0].id == "spe.infectious"
     booklet = dict(stem, exam="醫學(四)（包括小兒科、皮膚科、神經科、精神科等科目）")
     assert tagger.tag(booklet)["specialty"][0].id == "spe.dermatology"
@@ -204,7 +204,7 @@ def test_stats_before_tag_is_a_clear_error(tmp_path, demo_pdf):
 
 
 def test_tagger_scores_on_the_hand_labelled_dev_set():
-    """A floor under today's figures (README) that catches regressions; specialty is below the 0.85 target."""
+    """A floor just under today's figures (README) that catches regressions."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import score_tagger
     gold = score_tagger.read_devset()
@@ -212,8 +212,8 @@ def test_tagger_scores_on_the_hand_labelled_dev_set():
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
     assert result["modality"]["category"] >= 0.85 and result["modality"]["category_when_given"] >= 0.9
-    assert result["anatomy"]["category"] >= 0.83
-    assert result["specialty"]["category"] >= 0.76
+    assert result["anatomy"]["category"] >= 0.87
+    assert result["specialty"]["category"] >= 0.84
 
 
 def test_each_facet_keeps_its_own_longest_match(tagger):
@@ -253,7 +253,8 @@ def test_tagger_scores_on_questions_outside_the_dev_set():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import score_tagger
     gold = score_tagger.read_devset(score_tagger.HOLDOUT)
-    assert len(gold) >= 60
+    assert len(gold) >= 100
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
-    assert result["specialty"]["category"] >= 0.75
+    assert result["specialty"]["category"] >= 0.77
+    assert result["modality"]["n"] == result["anatomy"]["n"] == 0     # '?': not labelled, not scored
