@@ -2,7 +2,7 @@
 
 Matching is done on text folded for comparison (NFKC, lower case, accents off) with an offset map
 back to the original, so evidence spans quote the text as printed. Terms match as whole words in
-alphabetic scripts and as substrings in CJK. The longest match wins where matches overlap.
+alphabetic scripts and as substrings in CJK. The longest match wins where matches of one facet overlap.
 Abbreviations match case-sensitively as whole words; two-letter ones ("US", "TC", "RM") count only
 next to an imaging word ("US-guided", "TC de tórax", "an MR image"), where they cannot be pronouns
 or country names. Scores add up per node (a caption counts more than citing text); a facet's label
@@ -71,8 +71,8 @@ _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 # Negation, after NegEx: what a vignette or a caption says is absent ("no history of trauma", "nega
 # tabagismo", "sem edemas", "無發燒") is not what the record is about: it is no evidence for the specialty.
 # The organ and the modality stay ("no enhancement in the pons" still shows the pons, "no abnormality on
-# CT" is still a CT). A cue's scope is the next few words, to the end of the clause. Bare "not"/"não"/"不" are no cues: "Which of the following is NOT a
-# feature of Graves disease?" is about Graves disease.
+# CT" is still a CT). A cue's scope is the next few words, to the end of the clause. Bare "not"/"não"/"不"
+# are no cues: "Which of the following is NOT a feature of Graves disease?" is about Graves disease.
 NEGATED_FACETS = {"specialty"}
 NEGATION_WORDS = 6
 _NEG_CUE = re.compile(
