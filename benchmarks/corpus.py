@@ -36,10 +36,16 @@ def similarity(a: str, b: str) -> float:
     return Levenshtein.normalized_similarity(norm(a), norm(b))
 
 
+def key_files(truth: dict, folder: Path) -> list[Path]:
+    """The key files a booklet's ground truth names (what a user passes to extract --key); a key
+    printed inside the booklet names the booklet itself and is no separate file."""
+    return [folder / k for k in truth.get("answer_key_files", []) if k != truth["file"]]
+
+
 def answer_keys(corpus: Path) -> dict[str, list[Path]]:
-    """The key files each exam booklet's ground truth names (what a user passes to extract --key)."""
+    """Each exam booklet's key files, by booklet name."""
     keys = {}
     for truth in corpus.glob("*.questions.json"):
         data = json.loads(truth.read_text("utf-8"))
-        keys[data["file"]] = [corpus / k for k in data.get("answer_key_files", []) if k != data["file"]]
+        keys[data["file"]] = key_files(data, corpus)
     return keys

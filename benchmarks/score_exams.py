@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from corpus import norm, truth_files
+from corpus import key_files, norm, truth_files
 from corpus import similarity as sim
 from extractors.exam import extract_exam
 
@@ -41,7 +41,7 @@ def check(gold: dict, got) -> dict[str, bool]:
 def score_file(truth_path: Path, verbose: bool = False) -> dict:
     truth = json.loads(truth_path.read_text("utf-8"))
     folder = truth_path.parent
-    keys = [folder / k for k in truth.get("answer_key_files", []) if k != truth["file"]]
+    keys = key_files(truth, folder)
     t0 = time.perf_counter()
     result = extract_exam(folder / truth["file"], keys=keys)
     seconds = time.perf_counter() - t0
