@@ -17,6 +17,8 @@ LABEL_CONFIG = """<View>
   <TextArea name="reason" toName="question" placeholder="Why reject?" rows="2"/>
   <TextArea name="edited_question" toName="question" placeholder="Edited question (edit only)" rows="3"/>
   <TextArea name="edited_options" toName="question" placeholder="Edited options, one per line: A: text" rows="5"/>
+  <Header value="Taxonomy labels (correct any that are wrong below)" size="6"/>
+  <Text name="tagger_labels" value="$labels_text"/>
   <TextArea name="labels" toName="question" placeholder="Label corrections, e.g. modality=mod.ct anatomy=ana.lung" rows="1"/>
   <TextArea name="comment" toName="question" placeholder="Comment" rows="2"/>
 </View>"""

@@ -18,6 +18,7 @@ from itertools import combinations
 from annotation.client import ReviewError, guarded
 from annotation.config import LABEL_CONFIG
 from builder.records import Item, Review, content_hash
+from builder.tagging import LOW_CONFIDENCE
 from builder.workspace import Workspace
 
 STAGE = "review"
@@ -55,6 +56,27 @@ def find_project(client, title: str, create: bool) -> int:
     return project.id
 
 
+def _current_config(client, project_id: int) -> None:
+    """A project made by an earlier version gets today's interface (it only adds what reviewers see)."""
+    project = guarded(lambda: client.projects.get(id=project_id), "reading the project")
+    if project.label_config != LABEL_CONFIG:
+        guarded(lambda: client.projects.update(id=project_id, label_config=LABEL_CONFIG), "updating the interface")
+
+
+def labels_summary(labels: dict) -> tuple[str, float | None]:
+    """What the tagger said, one line per facet, a label under LOW_CONFIDENCE marked for checking; and the
+    lowest confidence (a Data Manager column to sort by, so that the least certain come first)."""
+    lines, lowest = [], None
+    for facet, label in labels.items():
+        confidence = label.get("confidence")
+        mark = "  (check)" if confidence is not None and confidence < LOW_CONFIDENCE else ""
+        conf = f", confidence {confidence:.2f}" if confidence is not None else ""
+        lines.append(f"{facet}: {' > '.join(label.get('path') or [label['name']])} [{label['id']}]{conf}{mark}")
+        if confidence is not None:
+            lowest = confidence if lowest is None else min(lowest, confidence)
+    return "\n".join(lines) or "(no labels)", lowest
+
+
 def _tasks(client, project_id: int) -> list:
     return guarded(lambda: list(client.tasks.list(project=project_id, fields="all")), "listing tasks")
 
@@ -62,16 +84,19 @@ def _tasks(client, project_id: int) -> list:
 def task_data(ws: Workspace, item: Item) -> dict:
     """Everything the reviewer sees; every picture goes in, embedded (no file serving needed)."""
     images = ["data:image/png;base64," + base64.b64encode(ws.path(p).read_bytes()).decode() for p in item.images]
+    shown, lowest = labels_summary(item.labels)
     return {"item_id": item.id, "item_hash": content_hash(item), "source_sha256": item.source["source_sha256"],
             "question_type": item.question_type, "question": item.question,
             "options_text": "\n".join(f"{o.label}: {o.text}" for o in item.options), "answer": item.answer,
             "source": f"{item.source.get('filename') or item.source['source_sha256'][:12]} p{item.source['page']}",
-            "images": images or [PLACEHOLDER], "image_count": len(item.images)}
+            "images": images or [PLACEHOLDER], "image_count": len(item.images),
+            "labels_text": shown, "label_confidence": lowest}
 
 
 def push(ws: Workspace, client, title: str, batch: int = 100) -> PushResult:
     project_id = find_project(client, title, create=True)
-    sent_versions = {(t.data.get("item_id"), t.data.get("item_hash")) for t in _tasks(client, project_id)}
+    _current_config(client, project_id)
+    sent_versions = {(t.data.get("item_id"), t.data.get("item_hash")): t for t in _tasks(client, project_id)}
     sent_items = {item_id for item_id, _ in sent_versions}
     result = PushResult(title, project_id)
     new = []
@@ -81,6 +106,9 @@ def push(ws: Workspace, client, title: str, batch: int = 100) -> PushResult:
         key = (item.id, content_hash(item))
         if key in sent_versions:
             result.unchanged += 1
+            task = sent_versions[key]
+            if "labels_text" not in task.data:      # sent by an earlier version: give it the labels to show
+                guarded(lambda: client.tasks.update(id=task.id, data=task_data(ws, item)), "updating a task")
             continue
         if item.id in sent_items:
             result.changed += 1

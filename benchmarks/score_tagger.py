@@ -6,8 +6,9 @@
 Runs the real stages (extract, then tag) into a temporary workspace, then per facet prints, over the
 records whose gold label applies: coverage (a label was given), leaf accuracy (the same node) and
 category accuracy (the same top-level category), also split into captions and questions; missing labels
-count as wrong. Over the records
-where no label applies it prints how often the tagger still gave one. With --embedding and/or an LLM
+count as wrong; and the share of labels confident enough that review flags them not ("confident",
+confidence >= builder.tagging.LOW_CONFIDENCE) with their category accuracy. Over the records where no
+label applies it prints how often the tagger still gave one. With --embedding and/or an LLM
 endpoint it scores the lexicon with those recall taggers (their label where the lexicon found none).
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from builder.pipeline import ExtractOptions, extract_one
-from builder.tagging import tag_workspace
+from builder.tagging import LOW_CONFIDENCE, tag_workspace
 from builder.workspace import Workspace
 from corpus import DEFAULT_CORPUS, answer_keys
 from extractors.labels import label_at_start
@@ -80,6 +81,7 @@ def predictions(corpus: Path, keys: list[str], llm_config=None, embedding: bool 
             name = by_sha[rec.source_sha256]
             key = record_key(name, rec.label) if rec.KIND == "figure" else record_key(name, number=rec.number)
             out[key] = {f: (labels.primary(f) or {}).get("id") for f in FACETS}
+            out[key]["confidence"] = {f: (labels.primary(f) or {}).get("confidence") for f in FACETS}
     return out
 
 
@@ -91,6 +93,7 @@ def score(gold: dict, pred: dict, verbose: bool = False) -> dict:
         n = covered = leaf = category = 0
         none_n = none_given = 0
         misses = []
+        sure = sure_right = 0      # labels a reviewer need not check (confidence >= LOW_CONFIDENCE)
         for key, g in gold.items():
             p = pred.get(key, {}).get(facet)
             if g[facet] == UNLABELLED:
@@ -107,6 +110,9 @@ def score(gold: dict, pred: dict, verbose: bool = False) -> dict:
             leaf += p == g[facet]
             same_category = tree.category(p).id == tree.category(g[facet]).id
             category += same_category
+            if (pred[key].get("confidence", {}).get(facet) or 0) >= LOW_CONFIDENCE:
+                sure += 1
+                sure_right += same_category
             if not same_category:
                 misses.append((key, g[facet], p))
         by_kind = {}
@@ -118,7 +124,8 @@ def score(gold: dict, pred: dict, verbose: bool = False) -> dict:
                          "by_kind": by_kind,
                          "category": category / n if n else 1.0,
                          "category_when_given": category / covered if covered else 1.0,
-                         "spurious": none_given / none_n if none_n else 0.0, "misses": misses}
+                         "spurious": none_given / none_n if none_n else 0.0, "misses": misses,
+                         "sure": sure / n if n else 0.0, "sure_category": sure_right / sure if sure else None}
         if verbose:
             for key, g, p in misses:
                 print(f"   {facet}: {key}: gold {g} got {p}")
@@ -146,14 +153,15 @@ def main(argv=None) -> int:
     result = score(gold, pred, args.verbose)
     print(f"{len(gold)} hand-labelled records")
     print(f"{'facet':12} {'n':>4} {'coverage':>9} {'leaf acc':>9} {'cat acc':>8} {'cat acc|given':>14} {'spurious':>9}"
-          f" {'captions':>9} {'questions':>10}")
+          f" {'captions':>9} {'questions':>10} {'confident':>10} {'cat acc|confident':>18}")
     for facet, r in result.items():
         if not r["n"]:
             print(f"{facet:12} {0:4d}   (not labelled in this set)")
             continue
         kinds = " ".join(f"{v:9.3f}" if v is not None else f"{'-':>9}" for v in r["by_kind"].values())
+        sure = f"{r['sure_category']:18.3f}" if r["sure_category"] is not None else f"{'-':>18}"
         print(f"{facet:12} {r['n']:4d} {r['coverage']:9.3f} {r['leaf']:9.3f} {r['category']:8.3f} "
-              f"{r['category_when_given']:14.3f} {r['spurious']:9.3f} {kinds}")
+              f"{r['category_when_given']:14.3f} {r['spurious']:9.3f} {kinds} {r['sure']:10.3f} {sure}")
     worst = min(r["category"] for r in result.values() if r["n"])
     print(f"tagger category accuracy (worst facet) = {worst:.3f}")
     return 0

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
                 "context": 0.5, "section": 0.6, "document": 0.15}
@@ -64,6 +64,9 @@ _CHILD_AGE = re.compile(
     r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|"
     r"(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b)|"
     r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大", re.IGNORECASE)
+# A cover's field for the candidate's profession ("類科：醫師", "Cargo: Médico") names it, where the rest of the
+# cover lists every profession examined in that session.
+_PROFESSION_FIELD = re.compile(r"(?:類\s*科|cargo|profissao|profesion|profession)\s*[:：]\s*([^\s:：]{1,40})")
 DISPLAY_ITEMS = {"mod.table", "mod.chart", "mod.illustration"}   # kinds a document numbers and refers to
 _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 
@@ -86,14 +89,23 @@ _ENGLISH = re.compile(r"\b(?:the|of|and|with|was|has|is)\b", re.IGNORECASE)
 _ROMANCE = re.compile(r"\b(?:de|da|do|que|com|em|el|la|los|con|di|il|una|um|uma)\b", re.IGNORECASE)
 
 
-# What a vignette tells of the patient's past ("with a history of hypertension", "portador de DPOC") is
-# the background, not the question: it weighs less for the organ and the specialty, to the end of its
-# clause. "A 3-month history of chest pain" is the present illness and keeps its weight.
+# What a vignette tells of the patient's past ("with a history of hypertension", "portador de DPOC"), of
+# the drugs the patient already takes ("Medications are metformin and aspirin", "em uso de losartana") and
+# of another person ("His mother has type 2 diabetes", after ConText's experiencer) is the background,
+# not the question: it weighs less for the organ and the specialty, to the end of its clause. "A 3-month
+# history of chest pain" is the present illness and keeps its weight.
 HISTORY_WEIGHT, PAST_FACETS = 0.5, {"anatomy", "specialty"}
+_RELATIVE = (r"(?:mother|father|brother|sister|sibling|grandmother|grandfather|aunt|uncle|cousin|parents?|"
+             r"son|daughter|wife|husband|partner)")
 _HISTORY_CUE = re.compile(
     r"\b(?:history of|medical history|family history|antecedentes? (?:de|pessoais|familiares|pessoal|familiar)|"
     r"história (?:prévia|familiar|pregressa|patológica pregressa) de|histórico de|portador(?:a)? de|"
-    r"historia (?:previa|familiar|personal) de)\b", re.IGNORECASE)
+    r"historia (?:previa|familiar|personal) de|"
+    r"(?:current |only |daily )?medications? (?:are|is|include|includes)|(?:he|she) (?:takes|is taking)|"
+    r"(?:he|she) has (?!had\b|been\b|an?\b|no\b|not\b|never\b)|"
+    r"(?:em|faz) uso (?:contínuo |regular |crônico )?de|usa (?:regularmente|diariamente)|en tratamiento con|"
+    r"(?:his|her|the patient's) " + _RELATIVE + r"(?: and \w+)? (?:has|had|have|died|was diagnosed)|"
+    r"(?:mãe|pai|irmão|irmã|avó|avô) (?:tem|teve|é portador|é portadora|faleceu|morreu))\b", re.IGNORECASE)
 # the past ends with the sentence, or where the vignette turns to why the patient comes now
 _HISTORY_END = re.compile(r"[.;。；]|\b(?:comes?|presents?|is (?:brought|admitted|seen|evaluated)|returns?|chega|"
                           r"procura|comparece|apresenta|acude|consulta|llega)\b", re.IGNORECASE)
@@ -300,7 +312,8 @@ class LexiconTagger:
         for m in _CHILD_AGE.finditer(text):     # "a 5-year-old", "de 4 anos", "6 歲": a child, like "boy"
             years = m.group("y") or m.group("y2") or m.group("y3")
             if years is None or int(years) < CHILD_YEARS:
-                hits.append(_Hit(CHILD_NODE, "specialty", field_name, m.start(), m.end(), w * WEAK_WEIGHT))
+                hits.append(_Hit(CHILD_NODE, "specialty", field_name, m.start(), m.end(),
+                                 w * (1.0 if years is None else WEAK_WEIGHT)))
         return hits
 
     def _prior_hits(self, labels: dict[str, list[Label]]) -> list[_Hit]:
@@ -348,6 +361,10 @@ class LexiconTagger:
                         h.weight *= CONDUCT_BOOST
             facet = self.taxonomy.facets[facet_name]
             mine = [h for h in hits if h.facet == facet_name]
+            if facet_name == "profession":
+                folded, index = fold(exam)     # covers print compatibility forms (U+F9D0 for 類)
+                named = [(index[m.start(1)], index[m.end(1) - 1] + 1) for m in _PROFESSION_FIELD.finditer(folded)]
+                mine = [h for h in mine if h.field == "exam" and any(a <= h.start < b for a, b in named)] or mine
             if not mine:
                 continue
             score: dict[str, float] = {}

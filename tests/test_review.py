@@ -183,3 +183,46 @@ def test_label_corrections_from_reviewers_replace_the_tagger_labels():
     fixed = apply_label_corrections(labels, "modality=mod.ct.conventional anatomy=ana.lung bogus=mod.x")
     assert fixed["modality"]["id"] == "mod.ct.conventional" and fixed["modality"]["path"][0] == "Computed tomography"
     assert fixed["anatomy"]["name"] == "Lung" and "bogus" not in fixed
+
+
+def test_reviewers_see_the_tagger_labels_and_can_sort_by_the_least_certain(reviewed):
+    ws, _, first, _, client, tasks = reviewed
+    items = {i.id: i for i in Workspace.open(ws, create=False).records("item")}
+    assert "$labels_text" in client.projects.get(id=first["project_id"]).label_config
+    for task in tasks:
+        item = items[task.data["item_id"]]
+        for facet, label in item.labels.items():
+            assert f"{facet}: " in task.data["labels_text"] and f"[{label['id']}]" in task.data["labels_text"]
+        assert task.data["label_confidence"] == min(label["confidence"] for label in item.labels.values())
+
+
+def test_a_project_made_by_an_earlier_version_gets_the_labels_shown(reviewed):
+    from annotation.config import LABEL_CONFIG
+    from annotation.review import task_data
+    ws, env, _, _, client, _ = reviewed
+    old_config = "\n".join(line for line in LABEL_CONFIG.splitlines() if "tagger_labels" not in line
+                           and "Taxonomy labels" not in line)
+    project = client.projects.create(title="made-before-labels", label_config=old_config)
+    workspace = Workspace.open(ws, create=False)
+    old_tasks = [{"data": {k: v for k, v in task_data(workspace, item).items()
+                           if k not in ("labels_text", "label_confidence")}}
+                 for item in workspace.records("item") if item.qc.get("passed", True)]
+    client.projects.import_tasks(id=project.id, request=old_tasks, return_task_ids=True)
+    pushed = json.loads(run_builder("review", "push", "--project", "made-before-labels", "-w", str(ws), "--json",
+                                    env=env, check=True).stdout)
+    assert pushed["sent"] == 0 and pushed["unchanged"] == len(old_tasks)
+    assert "$labels_text" in client.projects.get(id=project.id).label_config
+    tasks = list(client.tasks.list(project=project.id, fields="all"))
+    assert len(tasks) == len(old_tasks) and all("[spe." in t.data["labels_text"] for t in tasks)
+
+
+def test_labels_under_the_threshold_are_marked_for_checking():
+    from annotation.review import labels_summary
+    text, lowest = labels_summary({
+        "modality": {"id": "mod.mri", "name": "MRI", "path": ["Magnetic resonance imaging"], "confidence": 0.9},
+        "specialty": {"id": "spe.neurology", "name": "Neurology", "path": ["Neurology and psychiatry", "Neurology"],
+                      "confidence": 0.31}})
+    assert lowest == 0.31
+    modality, specialty = text.splitlines()
+    assert "(check)" not in modality and specialty.endswith("(check)")
+    assert specialty.startswith("specialty: Neurology and psychiatry > Neurology [spe.neurology]")

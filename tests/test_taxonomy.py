@@ -152,6 +152,39 @@ def test_a_childs_age_is_weak_evidence_for_pediatrics(tagger):
         assert "specialty" not in tagger.tag({"stem": stem})
 
 
+def test_an_infants_age_is_full_evidence_for_pediatrics(tagger):
+    # a newborn's or an infant's age counts like a pediatric term; a school child's stays weak
+    for stem in ("A 3-week-old boy is treated with levothyroxine.", "Um lactente de 9 meses com diarreia e febre."):
+        assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.pediatrics", stem
+    assert tagger.tag({"stem": "A 9-year-old boy is treated with levothyroxine."})["specialty"][0].id == "spe.endocrinology"
+
+
+def test_surgery_says_how_not_which_field(tagger):
+    stem = {"stem": "Nódulo de tireoide Bethesda V na punção.", "answer": "Encaminhar para cirurgia."}
+    assert tagger.tag(stem)["specialty"][0].id == "spe.endocrinology"
+    stem = {"stem": "An infant after surgical repair of a ventricular septal defect is cold on postoperative day 5."}
+    assert tagger.tag(stem)["specialty"][0].id in ("spe.cardiology", "spe.pediatrics")
+
+
+def test_standing_medications_and_a_relatives_illness_weigh_like_the_past(tagger):
+    def endocrine(stem):
+        return next(l.confidence for l in tagger.tag({"stem": stem})["specialty"] if l.id == "spe.endocrinology")
+    present = endocrine("A 59-year-old man comes because of hemiparesis. He is given metformin.")
+    for background in ("Medications are metformin.", "His mother has type 2 diabetes mellitus."):
+        stem = f"A 59-year-old man comes because of hemiparesis. {background}"
+        assert endocrine(stem) < present, background
+        assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.neurology", background
+
+
+def test_the_cover_field_for_the_profession_decides_it(tagger):
+    # a Taiwanese cover lists every profession examined that day; its 類科 field (here in the
+    # compatibility form U+F9D0 some PDFs print) names this booklet's
+    cover = ("專門職業及技術人員高等考試醫師考試、中醫師、營養師、心理師、藥師、護理師考試 "
+             "等 別：高等考試 \uf9d0 科：護理師 科 目：內外科護理學")
+    labels = tagger.tag({"stem": "下列何者正確？", "exam": cover})["profession"]
+    assert labels[0].id == "pro.nurse" and labels[0].confidence >= 0.5 and len(labels) == 1
+
+
 def test_the_subjects_an_exam_title_lists_weigh_more(tagger):
     stem = {"stem": "一位男性，腹部皮膚出現濕疹，細菌感染機會高"}
     assert tagger.tag(stem)["specialty"][0].id == "spe.infectious"
