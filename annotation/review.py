@@ -71,7 +71,11 @@ def labels_summary(labels: dict) -> tuple[str, float | None]:
         confidence = label.get("confidence")
         mark = "  (check)" if confidence is not None and confidence < LOW_CONFIDENCE else ""
         conf = f", confidence {confidence:.2f}" if confidence is not None else ""
-        lines.append(f"{facet}: {' > '.join(label.get('path') or [label['name']])} [{label['id']}]{conf}{mark}")
+        line = f"{facet}: {' > '.join(label.get('path') or [label['name']])} [{label['id']}]{conf}{mark}"
+        other = label.get("alternative")
+        if other:
+            line += f"; or {' > '.join(other.get('path') or [other['name']])} [{other['id']}]"
+        lines.append(line)
         if confidence is not None:
             lowest = confidence if lowest is None else min(lowest, confidence)
     return "\n".join(lines) or "(no labels)", lowest

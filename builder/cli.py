@@ -259,14 +259,18 @@ def stats(workspace: Path = WorkspaceOpt, as_json: bool = JsonOpt,
     if as_json:
         print_json(result)
         return
+    from builder.tagging import LOW_CONFIDENCE
     for facet, info in result["facets"].items():
-        table = Table(title=f"{facet}: {info['labelled']}/{result['records']} labelled ({info['coverage']:.0%})",
-                      title_justify="left")
+        table = Table(title=f"{facet}: {info['labelled']}/{result['records']} labelled ({info['coverage']:.0%}), "
+                            f"{info['to_check']} to check", title_justify="left")
         table.add_column("category")
         table.add_column("records", justify="right")
+        table.add_column("to check", justify="right")
         for name, n in info["categories"].items():
-            table.add_row(name, str(n))
+            table.add_row(name, str(n), str(info["categories_to_check"].get(name, 0)))
         out.print(table)
+    out.print(f"to check: labels with a confidence under {LOW_CONFIDENCE}; `builder review push` marks them "
+              "for the reviewer", highlight=False)
     for path in result["charts"]:
         out.print(f"chart: {path}", highlight=False)
 

@@ -10,6 +10,7 @@ from builder.workspace import Workspace, dump_json, write_atomic
 from generators import qc, template
 
 STAGE = "generate"
+UPSTREAM = ("tag",)          # labels tagged again (a new tagger, a re-extracted document) are generated again
 TYPES = ("modality_recognition", "disease_classification", "anatomy_identification", "symptom_diagnosis",
          "surgery_operation", "exam_mcq")
 # what each generator can build (exam questions are items as they are, whichever generator)
@@ -53,34 +54,36 @@ def generate_workspace(ws: Workspace, n_options: int = 4, seed: int = 0, types: 
     types = tuple(t for t in (types or SUPPORTED[generator]) if t in SUPPORTED[generator])
     version = _version(generator, n_options, seed, types, llm, declined)
     results = []
-    for source, done in ws.stage_sources(STAGE, version, force):
+    for source, done in ws.stage_sources(STAGE, version, force, after=UPSTREAM):
         sha = source.sha256
         if done is not None:
             results.append(GenerateResult(source.filename, "skipped", done.counts.get("item", 0),
                                           done.counts.get("dropped", 0), done.counts.get("rejected", 0),
                                           done.counts.get("declined", 0)))
             continue
-        labels = {l.record_id: l for l in ws.records("labels", sha)}
-        items: list[Item] = []
-        rejected: list[dict] = []
-        n_declined = 0
-        figures = [f for f in ws.records("figure", sha) if f.id in labels]
-        if generator == "llm":
-            from generators import llm as llm_gen
-            items, rejected, n_declined = llm_gen.generate(llm, [(f, labels[f.id]) for f in figures], types, n_options, seed,
-                                               source.license, source.filename, declined)
-        else:
-            for fig in figures:
-                items += [i for i in template.vqa_items(fig, labels[fig.id], n_options, seed, license=source.license,
-                                                        filename=source.filename) if i.question_type in types]
-        if "exam_mcq" in types:
-            for q in ws.records("question", sha):
-                item = template.exam_item(q, labels.get(q.id), seed, source.license, source.filename)
-                if item is not None:
-                    items.append(item)
-        template.deal_answers(items)
-        kept, dropped = check(ws, items)
-        with ws.document(STAGE, sha, kinds=("item",)) as out:
+        with ws.document(STAGE, sha, kinds=("item",), after=UPSTREAM) as out:
+            labels = {l.record_id: l for l in ws.records("labels", sha)}
+            items: list[Item] = []
+            rejected: list[dict] = []
+            n_declined = 0
+            figures = [f for f in ws.records("figure", sha) if f.id in labels]
+            if generator == "llm":
+                from generators import llm as llm_gen
+                items, rejected, n_declined = llm_gen.generate(llm, [(f, labels[f.id]) for f in figures], types,
+                                                               n_options, seed, source.license, source.filename,
+                                                               declined)
+            else:
+                for fig in figures:
+                    items += [i for i in template.vqa_items(fig, labels[fig.id], n_options, seed,
+                                                            license=source.license, filename=source.filename)
+                              if i.question_type in types]
+            if "exam_mcq" in types:
+                for q in ws.records("question", sha):
+                    item = template.exam_item(q, labels.get(q.id), seed, source.license, source.filename)
+                    if item is not None:
+                        items.append(item)
+            template.deal_answers(items)
+            kept, dropped = check(ws, items)
             out.put_records(kept)
             out.commit(version, {"item": len(kept), "dropped": dropped, "rejected": len(rejected), "declined": n_declined})
         rejected_path = ws.path(f"reports/rejected/{sha}.json")

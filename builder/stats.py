@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from builder.tagging import LOW_CONFIDENCE
 from builder.workspace import Workspace
 from taxonomy.model import FACETS, load
 
@@ -15,15 +16,20 @@ def distributions(ws: Workspace) -> dict:
         tree = taxonomy.facets[facet]
         leaf: Counter = Counter()
         category: Counter = Counter()
+        unsure: Counter = Counter()      # labels a reviewer should check, per category
         for rec in labels:
             top = rec.primary(facet)
             if top is None:
                 continue
             leaf[top["name"]] += 1
             category[tree.category(top["id"]).name] += 1
+            if top.get("confidence", 1.0) < LOW_CONFIDENCE:
+                unsure[tree.category(top["id"]).name] += 1
         covered = sum(category.values())
         out["facets"][facet] = {"labelled": covered, "coverage": round(covered / len(labels), 3) if labels else 0.0,
-                                "categories": dict(category.most_common()), "leaves": dict(leaf.most_common())}
+                                "to_check": sum(unsure.values()), "categories": dict(category.most_common()),
+                                "categories_to_check": {name: unsure[name] for name in category if unsure[name]},
+                                "leaves": dict(leaf.most_common())}
     return out
 
 

@@ -15,6 +15,7 @@ from taxonomy.lexicon_tagger import LexiconTagger
 from taxonomy.picture import CHART_CUES, looks
 
 STAGE = "tag"
+UPSTREAM = ("extract",)      # a document extracted again is tagged again
 # Below this confidence a label is for a reviewer to check: on the hand-labelled sets, labels at or above
 # it are right about nine times in ten (benchmarks/score_tagger.py prints the figure).
 LOW_CONFIDENCE = 0.5
@@ -176,13 +177,13 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
     for extra in recall:
         version += f"+{extra.label}-{extra.version}:{extra.fingerprint}"
     results = []
-    for source, done in ws.stage_sources(STAGE, version, force):
+    for source, done in ws.stage_sources(STAGE, version, force, after=UPSTREAM):
         sha = source.sha256
         if done is not None:
             results.append(TagResult(source.filename, "skipped", done.counts.get("labels", 0), done.counts))
             continue
-        records = list(ws.records("figure", sha)) + list(ws.records("question", sha))
-        with ws.document(STAGE, sha, kinds=("labels",)) as out:
+        with ws.document(STAGE, sha, kinds=("labels",), after=UPSTREAM) as out:
+            records = list(ws.records("figure", sha)) + list(ws.records("question", sha))
             earlier = _earlier_stems(records)
             fields = [record_fields(r, source.title, earlier.get(r.id, "")) for r in records]
             labels = [label_record(tagger, r, f, _picture(ws, r)) for r, f in zip(records, fields)]

@@ -23,8 +23,9 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -79,6 +80,8 @@ class DoneMarker:
     version: str
     finished_at: str
     counts: dict
+    inputs: dict = field(default_factory=dict)    # earlier stage -> the run of it this one read
+    run: str = ""                                 # this run's id, unique (finished_at may repeat in a second)
 
 
 class Workspace:
@@ -162,19 +165,26 @@ class Workspace:
             return None
         return DoneMarker(**json.loads(path.read_text("utf-8")))
 
-    def is_done(self, stage: str, sha256: str, version: str) -> bool:
+    def inputs(self, sha256: str, after: tuple[str, ...]) -> dict:
+        """Which run of each earlier stage ``after`` holds this document's output now."""
+        return {stage: ((m.run or m.finished_at) if (m := self.done_marker(stage, sha256)) else None)
+                for stage in after}
+
+    def is_done(self, stage: str, sha256: str, version: str, after: tuple[str, ...] = ()) -> bool:
+        """Done at this version, on what the earlier stages ``after`` hold now (a document extracted or
+        tagged again since is stale downstream)."""
         marker = self.done_marker(stage, sha256)
-        return marker is not None and marker.version == version
+        return marker is not None and marker.version == version and marker.inputs == self.inputs(sha256, after)
 
     def stage_sources(self, stage: str, version: str, force: bool = False,
-                      kinds: tuple[str, ...] = ("book", "exam")):
+                      kinds: tuple[str, ...] = ("book", "exam"), after: tuple[str, ...] = ()):
         """The documents a later stage works on, each with its done marker where the stage already
-        finished it at this version (skip those), or None (do it)."""
+        finished it at this version on its inputs' current output (skip those), or None (do it)."""
         for source in self.sources():
             if source.kind not in kinds:
                 continue
-            done = None if force or not self.is_done(stage, source.sha256, version) else self.done_marker(stage, source.sha256)
-            yield source, done
+            fresh = not force and self.is_done(stage, source.sha256, version, after)
+            yield source, (self.done_marker(stage, source.sha256) if fresh else None)
 
     def record_error(self, stage: str, sha256: str, message: str) -> None:
         write_atomic(self.root / "errors" / stage / f"{sha256}.json",
@@ -186,17 +196,20 @@ class Workspace:
         return [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob(pattern))] if folder.is_dir() else []
 
     @contextlib.contextmanager
-    def document(self, stage: str, sha256: str, kinds: tuple[str, ...]) -> Iterator["DocumentWriter"]:
+    def document(self, stage: str, sha256: str, kinds: tuple[str, ...],
+                 after: tuple[str, ...] = ()) -> Iterator["DocumentWriter"]:
         """Exclusive, all-or-nothing output of one stage for one document.
 
         ``kinds`` are the record kinds the stage owns: each is rewritten on commit, empty or not,
-        so a rerun that finds fewer records leaves none of the old ones behind.
+        so a rerun that finds fewer records leaves none of the old ones behind. ``after``: the earlier
+        stages whose output it reads (read them inside the block); the marker records which run of
+        each it read.
         """
         with file_lock(self.root / ".locks" / f"{stage}-{sha256}.lock"):
             staging = self.root / ".staging" / f"{stage}-{sha256}-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
-            writer = DocumentWriter(self, stage, sha256, staging, kinds)
+            writer = DocumentWriter(self, stage, sha256, staging, kinds, self.inputs(sha256, after))
             try:
                 yield writer
             finally:
@@ -242,8 +255,10 @@ class Workspace:
 class DocumentWriter:
     """Collects one document's output in a staging folder until ``commit``."""
 
-    def __init__(self, ws: Workspace, stage: str, sha256: str, staging: Path, kinds: tuple[str, ...]):
+    def __init__(self, ws: Workspace, stage: str, sha256: str, staging: Path, kinds: tuple[str, ...],
+                 inputs: dict | None = None):
         self.ws, self.stage, self.sha256, self.staging = ws, stage, sha256, staging
+        self.inputs = inputs or {}
         self._records: dict[str, list[dict]] = {kind: [] for kind in kinds}
         self._images: list[str] = []
 
@@ -279,7 +294,8 @@ class DocumentWriter:
                 body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
                 write_atomic(ws.root / "records" / kind / f"{self.sha256}.jsonl", body)
             marker = DoneMarker(self.stage, self.sha256, version, now_iso(),
-                                counts or {k: len(v) for k, v in self._records.items()})
+                                counts or {k: len(v) for k, v in self._records.items()}, self.inputs,
+                                uuid.uuid4().hex)
             write_atomic(ws.root / "done" / self.stage / f"{self.sha256}.json", dump_json(marker.__dict__))
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(ws.root / "errors" / self.stage / f"{self.sha256}.json")

@@ -52,6 +52,14 @@ def test_generated_items_are_valid_stable_and_balanced(generated, tmp_path):
         Item.from_dict(i.to_dict())
         assert i.review_status == "pending" and i.generator["name"] == "template"
         assert all((ws.root / p).is_file() for p in i.images)
+    # each facet's label carries the best label of another category, where the tagger found one
+    labels = {l.record_id: l for l in ws.records("labels")}
+    for i in items:
+        for facet, label in i.labels.items():
+            found = labels[i.source["record_id"]].facets[facet]
+            assert label["id"] == found[0]["id"]
+            assert label.get("alternative", {}).get("id") == (found[1]["id"] if len(found) > 1 else None)
+    assert sum("alternative" in i.labels.get("specialty", {}) for i in items) > len(items) / 2
     ids = sorted(i.id for i in items)
     run_builder("generate", "-w", str(ws_path), "--force", check=True)
     assert sorted(i.id for i in ws.records("item")) == ids  # stable under regeneration

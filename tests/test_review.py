@@ -193,6 +193,9 @@ def test_reviewers_see_the_tagger_labels_and_can_sort_by_the_least_certain(revie
         item = items[task.data["item_id"]]
         for facet, label in item.labels.items():
             assert f"{facet}: " in task.data["labels_text"] and f"[{label['id']}]" in task.data["labels_text"]
+            if "alternative" in label:      # the likeliest correction is one look away
+                assert f"; or {' > '.join(label['alternative']['path'])} [{label['alternative']['id']}]" in \
+                    task.data["labels_text"]
         assert task.data["label_confidence"] == min(label["confidence"] for label in item.labels.values())
 
 
@@ -221,8 +224,9 @@ def test_labels_under_the_threshold_are_marked_for_checking():
     text, lowest = labels_summary({
         "modality": {"id": "mod.mri", "name": "MRI", "path": ["Magnetic resonance imaging"], "confidence": 0.9},
         "specialty": {"id": "spe.neurology", "name": "Neurology", "path": ["Neurology and psychiatry", "Neurology"],
-                      "confidence": 0.31}})
+                      "confidence": 0.31, "alternative": {"id": "spe.oncology", "name": "Oncology",
+                                                          "path": ["Internal medicine", "Oncology"]}}})
     assert lowest == 0.31
     modality, specialty = text.splitlines()
-    assert "(check)" not in modality and specialty.endswith("(check)")
+    assert "(check)" not in modality and specialty.endswith("(check); or Internal medicine > Oncology [spe.oncology]")
     assert specialty.startswith("specialty: Neurology and psychiatry > Neurology [spe.neurology]")

@@ -55,6 +55,31 @@ def test_rerun_skips_documents_done_at_the_same_version(tmp_path, demo_pdf):
         assert (ws.root / r.image.path).is_file()
 
 
+def test_a_document_done_again_upstream_is_done_again_downstream(tmp_path, demo_pdf):
+    from builder.generation import generate_workspace
+    from builder.tagging import tag_workspace
+    ws = Workspace.open(tmp_path / "w")
+    sha = extract_one(ws, demo_pdf, ExtractOptions()).sha256
+    assert [r.status for r in tag_workspace(ws)] == ["done"]
+    assert [r.status for r in generate_workspace(ws)] == ["done"]
+    assert [r.status for r in tag_workspace(ws)] == ["skipped"]
+    assert [r.status for r in generate_workspace(ws)] == ["skipped"]
+    tagged = ws.done_marker("tag", sha)
+    assert tagged.inputs == {"extract": ws.done_marker("extract", sha).run}
+    # extracted again (a new extractor, other options): its labels and items are stale, so redone
+    assert extract_one(ws, demo_pdf, ExtractOptions(dpi=100)).status == "done"
+    assert [r.status for r in generate_workspace(ws)] == ["skipped"]     # its labels have not changed yet
+    assert [r.status for r in tag_workspace(ws)] == ["done"]
+    assert ws.done_marker("tag", sha).run != tagged.run
+    assert [r.status for r in generate_workspace(ws)] == ["done"]
+    assert ws.done_marker("generate", sha).inputs == {"tag": ws.done_marker("tag", sha).run}
+    items = list(ws.records("item"))
+    assert items and all(ws.path(p).is_file() for i in items for p in i.images)
+    # tagged again with another tagger: the items are generated again
+    assert [r.status for r in tag_workspace(ws, force=True)] == ["done"]
+    assert [r.status for r in generate_workspace(ws)] == ["done"]
+
+
 def _extract_in_process(root: str, pdf: str, queue) -> None:
     ws = Workspace.open(root)
     queue.put(extract_one(ws, Path(pdf), ExtractOptions()).status)
