@@ -176,6 +176,14 @@ def test_standing_medications_and_a_relatives_illness_weigh_like_the_past(tagger
         assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.neurology", background
 
 
+def test_research_methods_words_but_not_clinical_reasoning_point_to_biostatistics(tagger):
+    stem = {"stem": "Which of the following is most likely to bias the results of this study?"}
+    assert tagger.tag(stem)["specialty"][0].id == "spe.biostatistics"
+    figure = {"caption": "Chest radiograph of community-acquired pneumonia.",
+              "citing": "With a high pretest probability, the radiograph confirms it (Figure 1)."}
+    assert tagger.tag(figure)["specialty"][0].id == "spe.pulmonology"
+
+
 def test_the_cover_field_for_the_profession_decides_it(tagger):
     # a Taiwanese cover lists every profession examined that day; its 類科 field (here in the
     # compatibility form U+F9D0 some PDFs print) names this booklet's
