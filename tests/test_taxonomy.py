@@ -180,7 +180,8 @@ def test_research_methods_words_but_not_clinical_reasoning_point_to_biostatistic
     stem = {"stem": "Which of the following is most likely to bias the results of this study?"}
     assert tagger.tag(stem)["specialty"][0].id == "spe.biostatistics"
     figure = {"caption": "Chest radiograph of community-acquired pneumonia.",
-              "citing": "With a high pretest probability, the radiograph confirms it (Figure 1)."}
+              "citing": "With a high pretest probability, the radiograph confirms it (Figure 1). A low pretest "
+                        "probability calls for a second look; the pretest probability decides (Figure 1)."}
     assert tagger.tag(figure)["specialty"][0].id == "spe.pulmonology"
 
 
