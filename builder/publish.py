@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.records import Item, content_hash
+from builder.tagging import LOW_CONFIDENCE
 from builder.workspace import Workspace, now_iso
+from taxonomy.model import FACETS as LABEL_FACETS
 
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 CONFIGS = {"vqa": "vqa", "mcq": "exam_mcq"}
@@ -113,6 +115,9 @@ def _row(item: Item, ws: Workspace, withhold: bool) -> dict:
         "modality_path": labels.get("modality", {}).get("path", []),
         "anatomy_path": labels.get("anatomy", {}).get("path", []),
         "specialty_path": labels.get("specialty", {}).get("path", []),
+        # the tagger's confidence (1.0 where a reviewer set the label): per-category scores can be read
+        # on the confident labels alone
+        **{f"{facet}_confidence": labels.get(facet, {}).get("confidence") for facet in LABEL_FACETS},
         "license": item.license or "", "source_file": item.source.get("filename", ""),
         "source_sha256": item.source["source_sha256"], "source_page": item.source["page"],
         "source_record": item.source["record_id"], "caption": item.source.get("caption") or "",
@@ -137,6 +142,7 @@ def _features():
                  "images": Sequence(Image()), "source_page": Value("int32"),
                  "modality_path": Sequence(Value("string")), "anatomy_path": Sequence(Value("string")),
                  "specialty_path": Sequence(Value("string"))})
+    spec.update({f"{facet}_confidence": Value("float32") for facet in LABEL_FACETS})
     return Features(spec)
 
 
@@ -227,22 +233,30 @@ def _write_parquet(ws, folder: Path, items: list[Item], splits: dict[str, str], 
 
 
 def verify(folder: Path, items: list[Item], splits: dict[str, str], withhold: bool) -> None:
-    """Load the release the way users will, and compare it with the workspace row by row."""
+    """Load the release the way users will, and compare it with the workspace row by row. A cache of its
+    own: datasets keys a local folder's cache by the folder's name and its file patterns, so a release
+    of the same version built earlier would lend its columns to this one."""
+    import tempfile
+
     from datasets import load_dataset
     by_id = {i.id: i for i in items}
     seen = 0
-    for config in sorted({CONFIGS[i.kind] for i in items}):
-        loaded = load_dataset(str(folder), config)
-        for split, ds in loaded.items():
-            for row in ds:
-                item = by_id.get(row["id"])
-                if item is None or splits[item.id] != split or CONFIGS[item.kind] != config:
-                    raise PublishError(f"release check: {row['id']} is not an item of {config}/{split}")
-                expected_answer = "" if (withhold and split == "test") else item.answer
-                if (row["question"] != item.question or row["options"] != [o.text for o in item.options]
-                        or row["answer"] != expected_answer or len(row["images"]) != len(item.images)):
-                    raise PublishError(f"release check: {row['id']} differs from the workspace")
-                seen += 1
+    with tempfile.TemporaryDirectory(prefix="release-check-") as cache:
+        for config in sorted({CONFIGS[i.kind] for i in items}):
+            loaded = load_dataset(str(folder), config, cache_dir=cache)
+            for split, ds in loaded.items():
+                if set(ds.column_names) != set(_features()):
+                    raise PublishError(f"release check: {config}/{split} has columns {sorted(ds.column_names)}")
+                for row in ds:
+                    item = by_id.get(row["id"])
+                    if item is None or splits[item.id] != split or CONFIGS[item.kind] != config:
+                        raise PublishError(f"release check: {row['id']} is not an item of {config}/{split}")
+                    expected_answer = "" if (withhold and split == "test") else item.answer
+                    if (row["question"] != item.question or row["options"] != [o.text for o in item.options]
+                            or row["answer"] != expected_answer or len(row["images"]) != len(item.images)):
+                        raise PublishError(f"release check: {row['id']} differs from the workspace")
+                    seen += 1
+            del loaded
     if seen != len(items):
         raise PublishError(f"release check: {seen} rows loaded, {len(items)} items selected")
 
@@ -316,10 +330,14 @@ def dataset_card(ws: Workspace, name: str, version: str, items: list[Item], spli
     rows = "\n".join(f"| {sources[s].filename if s in sources else s[:12]} | {s[:12]} | "
                      f"{(sources[s].license if s in sources else None) or 'unknown'} | {n} |" for s, n in used.most_common())
     facet_tables = []
-    for facet in ("modality", "anatomy", "specialty", "profession"):
+    for facet in LABEL_FACETS:
         c = Counter(i.labels.get(facet, {}).get("path", ["(none)"])[0] for i in items)
-        facet_tables.append(f"**{facet}** (category: items)\n\n| category | items |\n|---|---|\n" +
-                            "\n".join(f"| {k} | {v} |" for k, v in c.most_common()))
+        low = Counter(i.labels[facet]["path"][0] for i in items
+                      if i.labels.get(facet, {}).get("confidence", 1.0) < LOW_CONFIDENCE)
+        facet_tables.append(f"**{facet}** (category: items; items whose label's confidence, in the "
+                            f"`{facet}_confidence` column, is under {LOW_CONFIDENCE})\n\n"
+                            f"| category | items | under {LOW_CONFIDENCE} |\n|---|---|---|\n" +
+                            "\n".join(f"| {k} | {v} | {low[k]} |" for k, v in c.most_common()))
     qc_flags = Counter(f["check"] for i in items for f in i.qc.get("flags", []))
     review_counts = Counter(i.review_status for i in items)
     gens = sorted({f"{i.generator['name']}-{i.generator['version']}" + (f" ({i.generator['model']})"

@@ -33,12 +33,15 @@ def test_release_loads_back_with_datasets_row_by_row(workspace):
     loaded = 0
     splits_of_doc = {}
     for config in release["counts"]:
-        for split, ds in load_dataset(str(root), config).items():
+        for split, ds in load_dataset(str(root), config, cache_dir=str(workspace / ".hf-cache")).items():
             for row in ds:
                 item = items[row["id"]]
                 assert row["question"] == item.question and row["answer"] == item.answer
                 assert row["options"] == [o.text for o in item.options]
                 assert len(row["images"]) == len(item.images)
+                for facet in ("modality", "anatomy", "specialty", "profession"):
+                    expected = item.labels.get(facet, {}).get("confidence")
+                    assert row[f"{facet}_confidence"] == (pytest.approx(expected) if expected is not None else None)
                 for img in row["images"]:
                     assert img.size[0] > 0  # decoded pictures, embedded in the Parquet file
                 splits_of_doc.setdefault(row["source_sha256"], set()).add(split)
@@ -47,6 +50,7 @@ def test_release_loads_back_with_datasets_row_by_row(workspace):
     assert all(len(s) == 1 for s in splits_of_doc.values()), "a document leaked into two splits"
     card = (root / "README.md").read_text()
     assert "config_name: exam_mcq" in card and "config_name: vqa" in card and "## Sources" in card
+    assert "| category | items | under 0.5 |" in card and "`specialty_confidence` column" in card
     exported = json.loads((root / "exports" / "medbookvqa" / "data.json").read_text())
     assert exported and all(len(r["Distractors"]) == 3 for r in exported)
     for r in exported:
@@ -69,7 +73,7 @@ def test_versions_are_immutable_and_changes_are_logged(workspace):
     assert answers and all(a["answer"] in "ABCDEFGHIJ" for a in answers)
     from datasets import load_dataset
     for config in out["counts"]:
-        ds = load_dataset(str(workspace / "releases" / "1.1.0"), config)
+        ds = load_dataset(str(workspace / "releases" / "1.1.0"), config, cache_dir=str(workspace / ".hf-cache"))
         if "test" in ds:
             assert all(row["answer"] == "" for row in ds["test"])
 

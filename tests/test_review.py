@@ -91,7 +91,8 @@ def test_release_takes_accepted_and_edited_items_with_the_edit(reviewed):
     out = json.loads(run_builder("publish", "-w", str(ws), "--version", "1.0.0", "--json", check=True).stdout)
     assert sum(n for by_split in out["counts"].values() for n in by_split.values()) == 2
     from datasets import load_dataset
-    rows = [row for split in load_dataset(str(ws / "releases" / "1.0.0"), "vqa").values() for row in split]
+    rows = [row for split in load_dataset(str(ws / "releases" / "1.0.0"), "vqa", cache_dir=str(ws / ".hf-cache")).values()
+            for row in split]
     by_id = {r["id"]: r for r in rows}
     assert set(by_id) == {tasks[0].data["item_id"], tasks[2].data["item_id"]}
     assert by_id[tasks[2].data["item_id"]]["question"] == "Which MRI sequence and modality is shown?"
