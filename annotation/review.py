@@ -18,7 +18,7 @@ from itertools import combinations
 from annotation.client import ReviewError, guarded
 from annotation.config import LABEL_CONFIG
 from builder.records import Item, Review, content_hash
-from builder.tagging import LOW_CONFIDENCE
+from builder.tagging import to_check
 from builder.workspace import Workspace
 
 STAGE = "review"
@@ -64,12 +64,12 @@ def _current_config(client, project_id: int) -> None:
 
 
 def labels_summary(labels: dict) -> tuple[str, float | None]:
-    """What the tagger said, one line per facet, a label under LOW_CONFIDENCE marked for checking; and the
+    """What the tagger said, one line per facet, a label to check (tagging.to_check) marked; and the
     lowest confidence (a Data Manager column to sort by, so that the least certain come first)."""
     lines, lowest = [], None
     for facet, label in labels.items():
         confidence = label.get("confidence")
-        mark = "  (check)" if confidence is not None and confidence < LOW_CONFIDENCE else ""
+        mark = "  (check)" if to_check(label) else ""
         conf = f", confidence {confidence:.2f}" if confidence is not None else ""
         line = f"{facet}: {' > '.join(label.get('path') or [label['name']])} [{label['id']}]{conf}{mark}"
         other = label.get("alternative")

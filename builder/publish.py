@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.records import Item, content_hash
-from builder.tagging import LOW_CONFIDENCE
+from builder.tagging import LOW_CONFIDENCE, to_check
 from builder.workspace import Workspace, now_iso
 from taxonomy.model import FACETS as LABEL_FACETS
 
@@ -332,8 +332,7 @@ def dataset_card(ws: Workspace, name: str, version: str, items: list[Item], spli
     facet_tables = []
     for facet in LABEL_FACETS:
         c = Counter(i.labels.get(facet, {}).get("path", ["(none)"])[0] for i in items)
-        low = Counter(i.labels[facet]["path"][0] for i in items
-                      if i.labels.get(facet, {}).get("confidence", 1.0) < LOW_CONFIDENCE)
+        low = Counter(i.labels[facet]["path"][0] for i in items if to_check(i.labels.get(facet)))
         facet_tables.append(f"**{facet}** (category: items; items whose label's confidence, in the "
                             f"`{facet}_confidence` column, is under {LOW_CONFIDENCE})\n\n"
                             f"| category | items | under {LOW_CONFIDENCE} |\n|---|---|---|\n" +

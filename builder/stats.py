@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from builder.tagging import LOW_CONFIDENCE
+from builder.tagging import to_check
 from builder.workspace import Workspace
 from taxonomy.model import FACETS, load
 
@@ -23,7 +23,7 @@ def distributions(ws: Workspace) -> dict:
                 continue
             leaf[top["name"]] += 1
             category[tree.category(top["id"]).name] += 1
-            if top.get("confidence", 1.0) < LOW_CONFIDENCE:
+            if to_check(top):
                 unsure[tree.category(top["id"]).name] += 1
         covered = sum(category.values())
         out["facets"][facet] = {"labelled": covered, "coverage": round(covered / len(labels), 3) if labels else 0.0,

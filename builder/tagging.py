@@ -19,6 +19,12 @@ UPSTREAM = ("extract",)      # a document extracted again is tagged again
 # Below this confidence a label is for a reviewer to check: on the hand-labelled sets, labels at or above
 # it are right about nine times in ten (benchmarks/score_tagger.py prints the figure).
 LOW_CONFIDENCE = 0.5
+
+
+def to_check(label: dict | None) -> bool:
+    """A label a reviewer should check (review marks it, stats and the release card count it)."""
+    return bool(label) and label.get("confidence") is not None and label["confidence"] < LOW_CONFIDENCE
+
 SKIN = {"ana.integumentary", "spe.skin"}
 
 

@@ -57,7 +57,8 @@ STOP_PHRASES = ("on the other hand", "on one hand", "right-hand", "left-hand", "
                 "face a", "face ao", "face à", "a pie de", "de pie", "al pie de", "pé de igualdade", "zinc finger",
                 "zinc-finger")
 SHORT = 3    # a term this short matches only as written (accents kept) and never in capitals: "pé" is not "PE"
-# A patient's age: a child's is weak evidence for pediatrics, as "boy" and "criança" are.
+# A patient's age: a child's is weak evidence for pediatrics, as "boy" and "criança" are; an infant's (in
+# days, weeks or months: "3-week-old", "de 9 meses", "3 個月大") is full evidence.
 CHILD_NODE, CHILD_YEARS = "spe.pediatrics", 13
 _CHILD_AGE = re.compile(
     r"\b(?:(?P<y>\d{1,2})[- ]year[- ]old|\d{1,2}[- ](?:month|week|day)[- ]old|"
@@ -217,7 +218,8 @@ class LexiconTagger:
         self._abbr: dict[str, list[tuple[str, str]]] = {}
         self._weak: set[tuple[str, str]] = set()               # (folded term, node id) that are weak
         self._short: dict[str, set[str]] = {}                   # folded short term -> forms as written
-        self._subjects: dict[str, set[str]] = {}                # exam title -> the specialties it lists
+        self._exams: dict[str, tuple[set[str], list]] = {}     # exam title -> (specialties it lists,
+        #                                                          spans of its profession field)
 
         def own(table: dict, key: str, owner: tuple[str, str]) -> None:
             # once per node: "dengue" in the en, pt and es lists is one term, not three votes
@@ -347,9 +349,12 @@ class LexiconTagger:
         # an exam whose title lists its subjects ("醫學(四)（包括小兒科、皮膚科、神經科、精神科）") asks
         # about those: a question's evidence for one of them counts more than for a field it does not list
         exam = fields.get("exam") or ""
-        if exam not in self._subjects:
-            self._subjects[exam] = {h.node_id for h in self._hits("exam", exam) if h.facet == "specialty"}
-        subjects = self._subjects[exam]
+        if exam not in self._exams:
+            folded, index = fold(exam)     # covers print compatibility forms (U+F9D0 for 類)
+            self._exams[exam] = ({h.node_id for h in self._hits("exam", exam) if h.facet == "specialty"},
+                                 [(index[m.start(1)], index[m.end(1) - 1] + 1)
+                                  for m in _PROFESSION_FIELD.finditer(folded)])
+        subjects, named = self._exams[exam]
         out: dict[str, list[Label]] = {}
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":
@@ -362,8 +367,6 @@ class LexiconTagger:
             facet = self.taxonomy.facets[facet_name]
             mine = [h for h in hits if h.facet == facet_name]
             if facet_name == "profession":
-                folded, index = fold(exam)     # covers print compatibility forms (U+F9D0 for 類)
-                named = [(index[m.start(1)], index[m.end(1) - 1] + 1) for m in _PROFESSION_FIELD.finditer(folded)]
                 mine = [h for h in mine if h.field == "exam" and any(a <= h.start < b for a, b in named)] or mine
             if not mine:
                 continue
