@@ -6,6 +6,7 @@ document already tagged with the same taggers and taxonomy version is skipped.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -158,6 +159,70 @@ def _document_majority(tagger, labels: list[Labels], facet: str, category: bool 
             l.facets[facet] = [label]
 
 
+# Many booklets ask their subjects in sections (a run of pediatrics, then of dermatology); others shuffle
+# them. Where the questions' own labels run on far longer than a shuffle of them would (a permutation
+# test), a question's neighbours' field is evidence for its own.
+SECTION_WINDOW, SECTION_WEIGHT, SECTION_ALPHA, SECTION_SHUFFLES = 3, 0.5, 0.01, 500
+
+
+def sectioned(categories: list[str | None], seed: int = 0) -> bool:
+    """Whether a booklet's sequence of question categories runs in sections: more neighbours share a
+    category than in all but ``SECTION_ALPHA`` of shuffles of the same sequence."""
+    def runs(seq):
+        return sum(1 for a, b in zip(seq, seq[1:]) if a is not None and a == b)
+    known = [c for c in categories if c is not None]
+    if len(known) < 20 or len(set(known)) < 2:
+        return False
+    observed, rng, seq = runs(categories), random.Random(seed), list(categories)
+    as_high = 0
+    for _ in range(SECTION_SHUFFLES):
+        rng.shuffle(seq)
+        as_high += runs(seq) >= observed
+    return as_high / SECTION_SHUFFLES < SECTION_ALPHA
+
+
+def _booklet_sections(tagger, records, labels: list[Labels]) -> None:
+    questions = sorted(((r.number, l) for r, l in zip(records, labels) if isinstance(r, Question)),
+                       key=lambda x: x[0])
+    tops = [l.primary("specialty") for _, l in questions]
+    categories = [t["path_ids"][0] if t else None for t in tops]
+    if not sectioned(categories):
+        return
+    for i, (number, l) in enumerate(questions):
+        near = [j for j in range(max(0, i - SECTION_WINDOW), min(len(questions), i + SECTION_WINDOW + 1))
+                if j != i and tops[j]]
+        votes: dict[str, float] = {}
+        for j in near:
+            votes[categories[j]] = votes.get(categories[j], 0.0) + tops[j]["confidence"]
+        total = sum(votes.values())
+        if not total:
+            continue
+        own = {}
+        for label in l.facets.get("specialty") or []:
+            own.setdefault(label["path_ids"][0], label)
+        score = {c: (own[c]["confidence"] if c in own else 0.0) + SECTION_WEIGHT * votes.get(c, 0.0) / total
+                 for c in set(own) | set(votes)}
+        best = max(score, key=score.get)
+        if best == categories[i]:
+            continue
+        leaves: dict[str, float] = {}
+        for j in near:
+            if categories[j] == best:
+                leaves[tops[j]["id"]] = leaves.get(tops[j]["id"], 0.0) + tops[j]["confidence"]
+        leaf = max(leaves, key=leaves.get) if leaves else best
+        first, last = questions[near[0]][0], questions[near[-1]][0]
+        why = f"questions {first}-{last} around it are mostly {tagger.taxonomy.facets['specialty'].nodes[leaf].name}"
+        confidence = round(min(0.9, score[best] / sum(score.values())), 3)
+        if best in own:
+            moved = dict(own[best], confidence=confidence,
+                         evidence=own[best]["evidence"] + [{"field": "booklet", "text": why, "start": 0, "end": 0}])
+            rest = [x for x in l.facets["specialty"] if x is not own[best]]
+        else:
+            moved = _stored(tagger.fixed_label("specialty", leaf, why, confidence=confidence, how="booklet"))
+            rest = l.facets.get("specialty") or []
+        l.facets["specialty"] = [moved] + rest
+
+
 def _add_recall_labels(extra, records, labels: list[Labels], fields: list[dict[str, str]]) -> None:
     """A recall tagger's (LLM, embedding) label where the lexicon found nothing; a second candidate
     where they disagree on the category."""
@@ -194,6 +259,7 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
             fields = [record_fields(r, source.title, earlier.get(r.id, "")) for r in records]
             labels = [label_record(tagger, r, f, _picture(ws, r)) for r, f in zip(records, fields)]
             _booklet_profession(tagger, records, labels)
+            _booklet_sections(tagger, records, labels)
             if source.kind == "book":
                 _document_majority(tagger, labels, "specialty")
                 _document_majority(tagger, labels, "anatomy", category=True, only=_shows_the_body)

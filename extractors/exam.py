@@ -18,7 +18,7 @@ from extractors.pdf_document import PdfError, open_pdf
 from extractors.questions import Question, build_question, line_markers, looks_cjk, number_chain, question_start
 
 EXTRACTOR = "exam-questions"
-VERSION = "0.1.0"
+VERSION = "0.1.1"
 
 
 @dataclass
@@ -261,9 +261,17 @@ def detect_language(text: str) -> str | None:
     return max(scores, key=scores.get) if max(scores.values()) > 0 else None
 
 
-def exam_cover(doc: pymupdf.Document, chars: int = 600) -> str | None:
-    """The booklet's opening text: it says which exam and for whom (profession, edition)."""
+def exam_cover(doc: pymupdf.Document, first_stem: str | None = None, chars: int = 600) -> str | None:
+    """The booklet's opening text: it says which exam and for whom (profession, edition). It ends where
+    the first question begins (``first_stem``): a cover that runs on into questions would make their
+    words look like the exam's subjects."""
     text = " ".join(" ".join(doc[i].get_text().split()) for i in range(min(2, doc.page_count)))
+    head = " ".join((first_stem or "").split())[:24]
+    at = text.find(head) if len(head) >= 8 else -1
+    if at >= 0:
+        # the question's number (and a word for it: "Questão 1", "1.") goes with the question
+        text = re.sub(r"(?:\b(?:question|questão|questao|pregunta)\s*)?\d{1,3}\s*[.)：:]?\s*$", "", text[:at],
+                      flags=re.IGNORECASE).rstrip()
     return text[:chars] or None
 
 
@@ -338,7 +346,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
         name, year = exam_identity(doc)
         return ExamExtraction(path=str(path), page_count=doc.page_count, questions=out,
                               language=iso_code(language) or detect_language(sample), exam_name=name, year=year,
-                              cover=exam_cover(doc),
+                              cover=exam_cover(doc, questions[0].stem if questions else None),
                               key_files=key.files, key_pages=key_pages, warnings=warnings)
     finally:
         doc.close()

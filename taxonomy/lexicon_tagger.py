@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.3.0"
+VERSION = "1.4.0"
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
                 "context": 0.5, "section": 0.6, "document": 0.15}
@@ -60,11 +60,24 @@ SHORT = 3    # a term this short matches only as written (accents kept) and neve
 # A patient's age: a child's is weak evidence for pediatrics, as "boy" and "criança" are; an infant's (in
 # days, weeks or months: "3-week-old", "de 9 meses", "3 個月大") is full evidence.
 CHILD_NODE, CHILD_YEARS = "spe.pediatrics", 13
+# A child's heart, lungs, kidneys, blood, hormones, infections or inborn syndromes are pediatrics, as
+# pediatric cardiology, nephrology or hematology-oncology are; a child's skin, mind, nerves, eyes or
+# surgery keep their own field (dermatology, child psychiatry, pediatric surgery).
+CHILD_FIELDS = ("spe.internal", "spe.genetics")
 _CHILD_AGE = re.compile(
     r"\b(?:(?P<y>\d{1,2})[- ]year[- ]old|\d{1,2}[- ](?:month|week|day)[- ]old|"
     r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|"
-    r"(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b)|"
+    r"(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b|age: (?P<y4>\d{1,2}) years?\b)|"
     r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大", re.IGNORECASE)
+# Words for a child patient, where a vignette gives no age (an adolescent is no child here).
+_CHILD_WORD = re.compile(
+    r"\b(?:child|children|boy|girl|toddler|infant|newborn|neonate|criança|menino|menina|escolar|"
+    r"pré-escolar|lactente|recém-nascido|niño|niña|lactante|recién nacido)\b|"
+    r"兒童|男童|女童|病童|患童|男孩|女孩|小孩|嬰|新生兒", re.IGNORECASE)
+
+
+def _years(m: re.Match) -> str | None:
+    return m.group("y") or m.group("y2") or m.group("y3") or m.group("y4")
 # A cover's field for the candidate's profession ("類科：醫師", "Cargo: Médico") names it, where the rest of the
 # cover lists every profession examined in that session.
 _PROFESSION_FIELD = re.compile(r"(?:類\s*科|cargo|profissao|profesion|profession)\s*[:：]\s*([^\s:：]{1,40})")
@@ -144,6 +157,13 @@ def negated_scopes(text: str) -> list[tuple[int, int]]:
     return scopes
 
 
+# A word's edges: not inside a word of an alphabetic script. CJK characters are word characters to the
+# regex engine but no letters of an English term, and Chinese text runs them on ("有關Guillain-Barré").
+_CJK_RANGES = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f"
+_NOT_IN_WORD_BEFORE = rf"(?<!(?![{_CJK_RANGES}])\w)"
+_NOT_IN_WORD_AFTER = rf"(?!(?![{_CJK_RANGES}])\w)"
+
+
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
     return 0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x3000 <= o <= 0x303F
@@ -208,6 +228,16 @@ def _prior_text(labels: dict[str, list[Label]], field_name: str) -> str:
     return f"{facet}: {top.name}" if top else facet
 
 
+def _a_child(text: str) -> bool:
+    """Whether the patient is a child: the first age a vignette gives is the patient's ("her 3-year-old
+    son" comes after the mother's age); without an age, a word for a child says so."""
+    m = _CHILD_AGE.search(text)
+    if m:
+        years = _years(m)
+        return years is None or int(years) < CHILD_YEARS
+    return bool(_CHILD_WORD.search(text))
+
+
 class LexiconTagger:
     name = NAME
     version = VERSION
@@ -242,6 +272,8 @@ class LexiconTagger:
             self._terms.setdefault(fold(phrase)[0], [])
         specialty = self.taxonomy.facets["specialty"]
         self._conduct = {n for n in specialty.nodes if specialty.category(n).id in CONDUCT_ROOTS}
+        self._adult = {n for n in specialty.nodes
+                       if {n, *(a.id for a in specialty.ancestors(n))} & set(CHILD_FIELDS)}
         from taxonomy.model import specialty_priors
         self._priors = specialty_priors()
         anatomy = self.taxonomy.facets["anatomy"]
@@ -258,7 +290,7 @@ class LexiconTagger:
             cjk = sorted((t for t in mine if any(_is_cjk(c) for c in t)), key=len, reverse=True)
             # a plural is the same term ("graphs", "lesões" aside): an optional s/es before the word ends
             self._patterns.append((facet_name, re.compile(
-                r"(?<![\w])(" + "|".join(map(re.escape, words)) + r")(?:e?s)?(?![\w])")))
+                _NOT_IN_WORD_BEFORE + "(" + "|".join(map(re.escape, words)) + r")(?:e?s)?" + _NOT_IN_WORD_AFTER)))
             if cjk:
                 self._patterns.append((facet_name, re.compile("(" + "|".join(map(re.escape, cjk)) + ")")))
         abbrs = sorted(self._abbr, key=len, reverse=True)
@@ -312,7 +344,7 @@ class LexiconTagger:
                     weight *= REGIONAL_WEIGHT
                 hits.append(_Hit(node_id, facet, field_name, start, end, w * weight))
         for m in _CHILD_AGE.finditer(text):     # "a 5-year-old", "de 4 anos", "6 歲": a child, like "boy"
-            years = m.group("y") or m.group("y2") or m.group("y3")
+            years = _years(m)
             if years is None or int(years) < CHILD_YEARS:
                 hits.append(_Hit(CHILD_NODE, "specialty", field_name, m.start(), m.end(),
                                  w * (1.0 if years is None else WEAK_WEIGHT)))
@@ -359,6 +391,10 @@ class LexiconTagger:
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":
                 hits += self._prior_hits(out)
+                if _a_child(fields.get("stem") or fields.get("caption") or ""):
+                    for h in hits:
+                        if h.node_id in self._adult:
+                            h.node_id = CHILD_NODE
                 for h in hits:
                     if h.node_id in subjects and h.field != "exam":
                         h.weight *= SUBJECT_BOOST

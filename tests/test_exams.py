@@ -96,6 +96,14 @@ def test_books_are_not_taken_for_exams():
     assert looks_like_exam(corpus_file("tw_md_101-1_med4_peds_derm.pdf"))
 
 
+def test_the_cover_ends_where_the_first_question_begins():
+    # a cover that ran on into question 1 made its words ("Syphilis", "measles") look like exam subjects
+    result = extract_exam(corpus_file("tw_md_101-1_med4_peds_derm.pdf"), ocr=False)
+    first = " ".join(result.questions[0].stem.split())[:20]
+    assert "科：醫師" in result.cover and "小兒科" in result.cover
+    assert first not in result.cover and not result.cover.rstrip().endswith(" 1")
+
+
 def test_cli_exam_run_writes_valid_question_records_with_images(tmp_path):
     ws = tmp_path / "w"
     proc = run_builder("extract", str(corpus_file("tw_md_101-1_med4_peds_derm.pdf")),

@@ -156,7 +156,25 @@ def test_an_infants_age_is_full_evidence_for_pediatrics(tagger):
     # a newborn's or an infant's age counts like a pediatric term; a school child's stays weak
     for stem in ("A 3-week-old boy is treated with levothyroxine.", "Um lactente de 9 meses com diarreia e febre."):
         assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.pediatrics", stem
-    assert tagger.tag({"stem": "A 9-year-old boy is treated with levothyroxine."})["specialty"][0].id == "spe.endocrinology"
+    def pediatrics(stem):
+        return next(l.confidence for l in tagger.tag({"stem": stem})["specialty"] if l.id == "spe.pediatrics")
+    assert pediatrics("A 9-year-old boy comes for a visit.") < pediatrics("A 3-week-old boy comes for a visit.")
+
+
+def test_a_childs_internal_medicine_is_pediatrics_but_skin_and_mind_keep_their_field(tagger):
+    # the dev set's rule: pediatric cardiology, nephrology, endocrinology... are pediatrics
+    for stem in ("一名7 歲女童慢性咳嗽，診斷為氣喘", "A 9-year-old boy is treated with levothyroxine.",
+                 "Patient Information Age: 6 years. Swollen eyes and legs; nephrotic syndrome.",
+                 "Um escolar de 9 anos, portador de anemia falciforme, com crise álgica."):
+        assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.pediatrics", stem
+    for stem, field in (("A 45-year-old woman has asthma.", "spe.pulmonology"),
+                        ("A 34-year-old woman has asthma; her 3-year-old son is well.", "spe.pulmonology"),
+                        ("A 16-year-old boy is treated with levothyroxine.", "spe.endocrinology"),
+                        ("Um adolescente com parada cardiorrespiratória: atividade elétrica sem pulso.",
+                         "spe.emergency"),
+                        ("A 5-year-old boy has atopic dermatitis on both elbows.", "spe.dermatology"),
+                        ("An 8-year-old boy with attention-deficit/hyperactivity disorder.", "spe.psychiatry")):
+        assert tagger.tag({"stem": stem})["specialty"][0].id == field, stem
 
 
 def test_surgery_says_how_not_which_field(tagger):
@@ -183,6 +201,12 @@ def test_research_methods_words_but_not_clinical_reasoning_point_to_biostatistic
               "citing": "With a high pretest probability, the radiograph confirms it (Figure 1). A low pretest "
                         "probability calls for a second look; the pretest probability decides (Figure 1)."}
     assert tagger.tag(figure)["specialty"][0].id == "spe.pulmonology"
+
+
+def test_english_terms_run_on_from_chinese_text_are_found(tagger):
+    # to the regex engine a CJK character is a word character, yet no letter of an English term
+    assert tagger.tag({"stem": "下列有關Guillain-Barré syndrome 的敘述，何者錯誤？"})["specialty"][0].id == "spe.neurology"
+    assert "specialty" not in tagger.tag({"stem": "Xguillain-barré"})
 
 
 def test_the_cover_field_for_the_profession_decides_it(tagger):
@@ -232,6 +256,11 @@ def test_tag_and_stats_commands_on_a_real_booklet_and_article(tmp_path):
     tables = [l for l in labels.values() if l.record_id.split("-")[-2] == "table"]
     assert tables and all(l.primary("modality")["id"] == "mod.data_table" for l in tables)
     assert all(l.primary("profession")["id"] == "pro.physician" for l in labels.values() if l.record_kind == "question")
+    # the booklet asks pediatrics, dermatology, neurology and psychiatry in sections: some questions take
+    # their section's field, and say so; the article's figures are no booklet
+    by_section = [l for l in labels.values() if l.primary("specialty") and
+                  any(e["field"] == "booklet" for e in l.primary("specialty")["evidence"])]
+    assert 0 < len(by_section) < 20 and all(l.record_kind == "question" for l in by_section)
     stats = json.loads(run_builder("stats", "-w", str(ws), "--json", check=True).stdout)
     assert stats["records"] == 91 and stats["facets"]["profession"]["labelled"] == 80
     for chart in stats["charts"]:
@@ -244,6 +273,14 @@ def test_tag_and_stats_commands_on_a_real_booklet_and_article(tmp_path):
     assert 0 < info["to_check"] == unsure == sum(info["categories_to_check"].values())
     assert stats["facets"]["profession"]["to_check"] == 0
     assert f"{unsure} to check" in run_builder("stats", "-w", str(ws), "--no-charts", check=True).stdout
+
+
+def test_a_booklet_in_sections_is_told_from_a_shuffled_one():
+    from builder.tagging import sectioned
+    blocks = ["spe.internal"] * 12 + ["spe.skin"] * 10 + [None] + ["spe.neuro_psych"] * 12
+    assert sectioned(blocks)
+    assert not sectioned(["spe.internal", "spe.skin", "spe.neuro_psych", "spe.surgery"] * 9)
+    assert not sectioned(["spe.internal"] * 30) and not sectioned(["spe.skin", "spe.internal"] * 5)
 
 
 def test_stats_before_tag_is_a_clear_error(tmp_path, demo_pdf):
@@ -263,7 +300,7 @@ def test_tagger_scores_on_the_hand_labelled_dev_set():
     assert result["profession"]["category"] >= 0.95
     assert result["modality"]["category"] >= 0.85 and result["modality"]["category_when_given"] >= 0.9
     assert result["anatomy"]["category"] >= 0.87
-    assert result["specialty"]["category"] >= 0.84
+    assert result["specialty"]["category"] >= 0.88
 
 
 def test_each_facet_keeps_its_own_longest_match(tagger):
@@ -299,12 +336,12 @@ def test_a_patients_past_weighs_less_than_the_present_illness(tagger):
 
 
 def test_tagger_scores_on_questions_outside_the_dev_set():
-    """Booklets the dev set does not draw on, labelled apart (benchmarks/data/tagger_holdout.tsv)."""
+    """Questions the dev set does not hold, labelled apart (benchmarks/data/tagger_holdout.tsv)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import score_tagger
     gold = score_tagger.read_devset(score_tagger.HOLDOUT)
     assert len(gold) >= 100
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
-    assert result["specialty"]["category"] >= 0.74
+    assert result["specialty"]["category"] >= 0.78
     assert result["modality"]["n"] == result["anatomy"]["n"] == 0     # '?': not labelled, not scored
