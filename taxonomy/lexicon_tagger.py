@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.4.0"
+VERSION = "1.4.2"
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
                 "context": 0.5, "section": 0.6, "document": 0.15}
@@ -37,6 +37,10 @@ SUBJECT_BOOST = 2.0      # evidence for a subject the exam's title lists
 # physician's conduct, whatever the case that sets the scene: clinical questions' options name diagnoses,
 # drugs and tests instead.
 CONDUCT_ROOTS, CONDUCT_BOOST = ("spe.community",), 2.0
+# Options that are things the physician might say ("I'm very sorry, but the baby will not survive.") make a
+# question about talking with patients, whatever the case.
+SPOKEN_NODE = "spe.family_medicine"
+_QUOTED = re.compile(r"\s*[\"“«「『]")
 ECHO_WEIGHT = 0.3        # a record's evidence for what its document's title already names
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
 PRIOR_WEIGHT = {"anatomy": 0.6, "modality": 0.3}   # specialty from the organ system / the modality
@@ -74,6 +78,15 @@ _CHILD_WORD = re.compile(
     r"\b(?:child|children|boy|girl|toddler|infant|newborn|neonate|criança|menino|menina|escolar|"
     r"pré-escolar|lactente|recém-nascido|niño|niña|lactante|recién nacido)\b|"
     r"兒童|男童|女童|病童|患童|男孩|女孩|小孩|嬰|新生兒", re.IGNORECASE)
+
+
+# A pregnant patient ("at 31 weeks' gestation", "primigesta", "懷孕") takes her infections, diabetes or
+# thyroid disease to prenatal care: they are obstetrics, as a child's are pediatrics.
+PREGNANCY_NODE, PREGNANCY_FIELDS = "spe.obgyn", ("spe.internal",)
+_PREGNANT = re.compile(
+    r"\b(?:is|was) (?:\d{1,2} weeks )?pregnant\b|\bpregnant (?:woman|patient)\b|weeks['’]? (?:of )?gestation|"
+    r"\b(?:gestante|grávida|primigesta|secundigesta|multigesta|embarazada|primigestante)\b|idade gestacional|"
+    r"semanas de gesta|semanas de embarazo|懷孕|孕婦|妊娠", re.IGNORECASE)
 
 
 def _years(m: re.Match) -> str | None:
@@ -228,6 +241,20 @@ def _prior_text(labels: dict[str, list[Label]], field_name: str) -> str:
     return f"{facet}: {top.name}" if top else facet
 
 
+def _spoken_options(fields: dict[str, str]) -> list[_Hit]:
+    parts = []
+    for name in ("answer", "options"):
+        at = 0
+        for part in (fields.get(name) or "").split(" | ") if fields.get(name) else ():
+            parts.append((name, at, at + len(part), part))
+            at += len(part) + 3
+    quoted = [p for p in parts if _QUOTED.match(p[3])]
+    if len(parts) < 3 or 2 * len(quoted) < len(parts):
+        return []
+    name, start, end, _ = quoted[0]
+    return [_Hit(SPOKEN_NODE, "specialty", name, start, end, FIELD_WEIGHT[name])]
+
+
 def _a_child(text: str) -> bool:
     """Whether the patient is a child: the first age a vignette gives is the patient's ("her 3-year-old
     son" comes after the mother's age); without an age, a word for a child says so."""
@@ -272,8 +299,9 @@ class LexiconTagger:
             self._terms.setdefault(fold(phrase)[0], [])
         specialty = self.taxonomy.facets["specialty"]
         self._conduct = {n for n in specialty.nodes if specialty.category(n).id in CONDUCT_ROOTS}
-        self._adult = {n for n in specialty.nodes
-                       if {n, *(a.id for a in specialty.ancestors(n))} & set(CHILD_FIELDS)}
+        def under(roots):
+            return {n for n in specialty.nodes if {n, *(a.id for a in specialty.ancestors(n))} & set(roots)}
+        self._moved = {CHILD_NODE: under(CHILD_FIELDS), PREGNANCY_NODE: under(PREGNANCY_FIELDS)}
         from taxonomy.model import specialty_priors
         self._priors = specialty_priors()
         anatomy = self.taxonomy.facets["anatomy"]
@@ -390,11 +418,12 @@ class LexiconTagger:
         out: dict[str, list[Label]] = {}
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":
-                hits += self._prior_hits(out)
-                if _a_child(fields.get("stem") or fields.get("caption") or ""):
-                    for h in hits:
-                        if h.node_id in self._adult:
-                            h.node_id = CHILD_NODE
+                hits += self._prior_hits(out) + _spoken_options(fields)
+                vignette = fields.get("stem") or fields.get("caption") or ""
+                patient = CHILD_NODE if _a_child(vignette) else PREGNANCY_NODE if _PREGNANT.search(vignette) else None
+                for h in hits if patient else ():
+                    if h.node_id in self._moved[patient]:
+                        h.node_id = patient
                 for h in hits:
                     if h.node_id in subjects and h.field != "exam":
                         h.weight *= SUBJECT_BOOST

@@ -203,6 +203,26 @@ def test_research_methods_words_but_not_clinical_reasoning_point_to_biostatistic
     assert tagger.tag(figure)["specialty"][0].id == "spe.pulmonology"
 
 
+def test_a_pregnant_patients_internal_medicine_is_obstetrics(tagger):
+    for stem in ("Uma primigesta de 20 anos, com 12 semanas de idade gestacional, tem teste rápido para sífilis positivo.",
+                 "A 25-year-old woman at 28 weeks' gestation has a positive rapid test for syphilis."):
+        assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.obgyn", stem
+    for stem in ("A 25-year-old woman has a positive rapid test for syphilis.",
+                 "A 5-day-old boy born at 40 weeks' gestation has a positive rapid test for syphilis."):
+        assert tagger.tag({"stem": stem})["specialty"][0].id != "spe.obgyn", stem
+
+
+def test_options_the_physician_would_say_make_a_communication_question(tagger):
+    stem = "A 52-year-old man with hypertension says his new medication makes him tired. What should the physician say?"
+    said = ['"You must keep taking it."', '"Tell me more about the tiredness."',
+            '"Many patients feel that way."', '"I will refer you to a cardiologist."']
+    labels = tagger.tag({"stem": stem, "answer": said[1], "options": " | ".join(said[:1] + said[2:])})
+    assert labels["specialty"][0].path_ids[0] == "spe.community"
+    plain = ["Continue the drug", "Switch to amlodipine", "Add a diuretic", "Refer to cardiology"]
+    labels = tagger.tag({"stem": stem, "answer": plain[1], "options": " | ".join(plain[:1] + plain[2:])})
+    assert labels["specialty"][0].id == "spe.cardiology"
+
+
 def test_english_terms_run_on_from_chinese_text_are_found(tagger):
     # to the regex engine a CJK character is a word character, yet no letter of an English term
     assert tagger.tag({"stem": "下列有關Guillain-Barré syndrome 的敘述，何者錯誤？"})["specialty"][0].id == "spe.neurology"
