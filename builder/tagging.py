@@ -188,7 +188,7 @@ def _booklet_sections(tagger, records, labels: list[Labels]) -> None:
     categories = [t["path_ids"][0] if t else None for t in tops]
     if not sectioned(categories):
         return
-    for i, (number, l) in enumerate(questions):
+    for i, (_, l) in enumerate(questions):
         near = [j for j in range(max(0, i - SECTION_WINDOW), min(len(questions), i + SECTION_WINDOW + 1))
                 if j != i and tops[j]]
         votes: dict[str, float] = {}

@@ -88,9 +88,6 @@ _PREGNANT = re.compile(
     r"\b(?:gestante|grávida|primigesta|secundigesta|multigesta|embarazada|primigestante)\b|idade gestacional|"
     r"semanas de gesta|semanas de embarazo|懷孕|孕婦|妊娠", re.IGNORECASE)
 
-
-def _years(m: re.Match) -> str | None:
-    return m.group("y") or m.group("y2") or m.group("y3") or m.group("y4")
 # A cover's field for the candidate's profession ("類科：醫師", "Cargo: Médico") names it, where the rest of the
 # cover lists every profession examined in that session.
 _PROFESSION_FIELD = re.compile(r"(?:類\s*科|cargo|profissao|profesion|profession)\s*[:：]\s*([^\s:：]{1,40})")
@@ -170,16 +167,17 @@ def negated_scopes(text: str) -> list[tuple[int, int]]:
     return scopes
 
 
+_CJK_BLOCKS = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F))
 # A word's edges: not inside a word of an alphabetic script. CJK characters are word characters to the
 # regex engine but no letters of an English term, and Chinese text runs them on ("有關Guillain-Barré").
-_CJK_RANGES = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f"
-_NOT_IN_WORD_BEFORE = rf"(?<!(?![{_CJK_RANGES}])\w)"
-_NOT_IN_WORD_AFTER = rf"(?!(?![{_CJK_RANGES}])\w)"
+_CJK_CLASS = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _CJK_BLOCKS)
+_NOT_IN_WORD_BEFORE = rf"(?<!(?![{_CJK_CLASS}])\w)"
+_NOT_IN_WORD_AFTER = rf"(?!(?![{_CJK_CLASS}])\w)"
 
 
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
-    return 0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x3000 <= o <= 0x303F
+    return any(a <= o <= b for a, b in _CJK_BLOCKS)
 
 
 def fold(text: str) -> tuple[str, list[int]]:
@@ -241,11 +239,15 @@ def _prior_text(labels: dict[str, list[Label]], field_name: str) -> str:
     return f"{facet}: {top.name}" if top else facet
 
 
+def _years(m: re.Match) -> str | None:
+    return m.group("y") or m.group("y2") or m.group("y3") or m.group("y4")
+
+
 def _spoken_options(fields: dict[str, str]) -> list[_Hit]:
     parts = []
     for name in ("answer", "options"):
-        at = 0
-        for part in (fields.get(name) or "").split(" | ") if fields.get(name) else ():
+        text, at = fields.get(name), 0
+        for part in text.split(" | ") if text else ():
             parts.append((name, at, at + len(part), part))
             at += len(part) + 3
     quoted = [p for p in parts if _QUOTED.match(p[3])]
