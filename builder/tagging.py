@@ -12,7 +12,7 @@ from pathlib import Path
 
 from builder.records import Figure, Labels, Question
 from builder.workspace import Workspace
-from taxonomy.lexicon_tagger import LexiconTagger
+from taxonomy.lexicon_tagger import OPTION_SEPARATOR, LexiconTagger
 from taxonomy.picture import CHART_CUES, looks
 
 STAGE = "tag"
@@ -48,8 +48,9 @@ def record_fields(record, title: str | None = None, earlier: str = "") -> dict[s
         info = record.exam or {}
         exam = " ".join(x for x in (info.get("name"), info.get("cover"), title) if x)
         keyed = {record.answer} if isinstance(record.answer, str) else set(record.answer or ())
-        return {"stem": record.stem, "answer": " | ".join(o.text for o in record.options if o.label in keyed),
-                "options": " | ".join(o.text for o in record.options if o.label not in keyed),
+        return {"stem": record.stem,
+                "answer": OPTION_SEPARATOR.join(o.text for o in record.options if o.label in keyed),
+                "options": OPTION_SEPARATOR.join(o.text for o in record.options if o.label not in keyed),
                 "context": " ".join(x for x in (record.shared_context, earlier) if x), "exam": exam}
     raise TypeError(f"cannot tag {type(record).__name__}")
 

@@ -40,6 +40,7 @@ CONDUCT_ROOTS, CONDUCT_BOOST = ("spe.community",), 2.0
 # Options that are things the physician might say ("I'm very sorry, but the baby will not survive.") make a
 # question about talking with patients, whatever the case.
 SPOKEN_NODE = "spe.family_medicine"
+OPTION_SEPARATOR = " | "     # between the options of a record's "answer" and "options" fields
 _QUOTED = re.compile(r"\s*[\"“«「『]")
 ECHO_WEIGHT = 0.3        # a record's evidence for what its document's title already names
 WEAK_WEIGHT = 0.25       # a setting or a patient group ("emergency department", "a 5-year-old boy")
@@ -247,9 +248,9 @@ def _spoken_options(fields: dict[str, str]) -> list[_Hit]:
     parts = []
     for name in ("answer", "options"):
         text, at = fields.get(name), 0
-        for part in text.split(" | ") if text else ():
+        for part in text.split(OPTION_SEPARATOR) if text else ():
             parts.append((name, at, at + len(part), part))
-            at += len(part) + 3
+            at += len(part) + len(OPTION_SEPARATOR)
     quoted = [p for p in parts if _QUOTED.match(p[3])]
     if len(parts) < 3 or 2 * len(quoted) < len(parts):
         return []
