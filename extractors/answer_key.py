@@ -77,16 +77,39 @@ class _Word:
     h: float
 
 
+# "12-C", "12)C", "12.c": a number and its answer written as one word
+_GLUED = re.compile(r"^(\d{1,3})\s*[-.:)–]\s*([A-Ja-j])$")
+_NUMBER = re.compile(r"\d{1,3}[.)]?")
+_SEPARATORS = {"-", "–", "—", ":", "=", "→"}
+
+
 def _words(page: pymupdf.Page) -> list[_Word]:
+    """The page's words, a glued number-answer word split in two, and a dash that only separates a
+    number from its answer on one line ("12 - C") left out: it is no annulment."""
+    raw = page.get_text("words")
     out = []
-    for x0, y0, x1, y1, text, *_ in page.get_text("words"):
+    for k, (x0, y0, x1, y1, text, *_) in enumerate(raw):
+        m = _GLUED.match(text)
+        if m:
+            split = x0 + (x1 - x0) * len(m.group(1)) / len(text)
+            out.append(_Word(m.group(1), (x0 + split) / 2, (y0 + y1) / 2, y1 - y0))
+            out.append(_Word(m.group(2), (split + x1) / 2, (y0 + y1) / 2, y1 - y0))
+            continue
+        if text in _SEPARATORS and 0 < k < len(raw) - 1:
+            before, after = raw[k - 1], raw[k + 1]
+            same_line = abs(before[1] - y0) < 0.5 * (y1 - y0) and abs(after[1] - y0) < 0.5 * (y1 - y0)
+            if same_line and _NUMBER.fullmatch(before[4]) and len(_norm(after[4])) == 1:
+                continue
         out.append(_Word(text, (x0 + x1) / 2, (y0 + y1) / 2, y1 - y0))
     return out
 
 
 def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
-    numbers = [w for w in words if re.fullmatch(r"\d{1,3}\.?", w.text) and 0 < int(w.text.rstrip(".")) < 1000]
+    numbers = [w for w in words if _NUMBER.fullmatch(w.text) and 0 < int(w.text.rstrip(".)")) < 1000]
     answers = [w for w in words if parse_answer(w.text)[0]]
+    if sum(1 for w in answers if _norm(w.text).isalpha()) < 3:
+        # a key in lower case ("12. c"); only where capitals are not there to pair
+        answers = [w for w in words if parse_answer(w.text.upper())[0]]
     if len(numbers) < 3 or len(answers) < 3:
         return {}
     offsets: Counter = Counter()
@@ -104,7 +127,7 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
         dist = ((best.cx - tx) ** 2 + (best.cy - ty) ** 2) ** 0.5
         if dist <= max(6.0, 0.8 * n.h) and id(best) not in used:
             used.add(id(best))
-            out.setdefault(int(n.text.rstrip(".")), (n, best))
+            out.setdefault(int(n.text.rstrip(".)")), (n, best))
     return out
 
 
@@ -129,7 +152,9 @@ def parse_key_pages(pages: list[pymupdf.Page], source: str) -> AnswerKey:
     key = AnswerKey(files=[source])
     for page in pages:
         for number, (_, ans) in sorted(_pairs(_words(page)).items()):
-            _, answer, note = parse_answer(ans.text)
+            ok, answer, note = parse_answer(ans.text)
+            if not ok:
+                _, answer, note = parse_answer(ans.text.upper())
             key.entries[number] = KeyEntry(answer, note, source)
         for number, entry in _remarks(page.get_text()).items():
             entry.source = source
@@ -146,11 +171,20 @@ def read_key(path: str | Path) -> AnswerKey:
     return key
 
 
+# A key page is mostly its grid of numbers and letters (0.9 of the words on the dev corpus's); a page
+# of questions whose options stand under their numbers ("12. stem" over "A. option") pairs a few of
+# each and is mostly words (under 0.1).
+KEY_PAGE_SHARE = 0.3
+
+
 def key_in_booklet(doc: pymupdf.Document, numbers: set[int], source: str) -> tuple[AnswerKey, list[int]]:
     """A key printed on the booklet's own last pages: (key, its 1-based pages), empty if none."""
     found = AnswerKey(files=[])
     pages: list[int] = []
     for pno in range(max(0, doc.page_count - 4), doc.page_count):
+        words = _words(doc[pno])
+        if 2 * len(_pairs(words)) < KEY_PAGE_SHARE * len(words):
+            continue
         key = parse_key_pages([doc[pno]], f"{source} p{pno + 1}")
         hits = [n for n in key.entries if n in numbers and key.entries[n].answer is not None]
         if len(hits) >= max(3, 0.2 * len(numbers)) and len(hits) >= 0.6 * len(key.entries):

@@ -21,7 +21,7 @@ from extractors.sections import page_sections, running_title
 from extractors.region_classifier import classify_lines, document_stats, mark_decorations
 
 EXTRACTOR = "book-figures"
-VERSION = "0.2.0"
+VERSION = "0.2.1"
 
 
 @dataclass

@@ -8,6 +8,7 @@ from extractors.caption_detector import CaptionStart, ContinuationMarker
 from extractors.geometry import Box, union, x_overlap
 from extractors.labels import label_at_start
 from extractors.page_content import Line, PageContent
+from extractors.text_join import rejoin_hyphenated
 
 MAX_LINES = 60
 
@@ -34,10 +35,8 @@ def join_text(lines: list[Line]) -> str:
     out = ""
     for ln in lines:
         t = ln.text.replace("\u00ad", "")
-        if out.endswith("-") and t[:1].islower() and len(out) > 1 and out[-2].isalpha():
-            out = out[:-1] + t
-        else:
-            out = f"{out} {t}" if out else t
+        joined = rejoin_hyphenated(out, t.lstrip())
+        out = joined if joined is not None else f"{out} {t}" if out else t
     out = re.sub(r"[\x00-\x08\x0b-\x1f]", "", out)
     return " ".join(out.split())
 

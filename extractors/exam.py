@@ -18,7 +18,7 @@ from extractors.pdf_document import PdfError, open_pdf
 from extractors.questions import Question, build_question, line_markers, looks_cjk, number_chain, question_start
 
 EXTRACTOR = "exam-questions"
-VERSION = "0.1.1"
+VERSION = "0.1.2"
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
 
 
 # lines that open like an option: "(A)", "A)", "A.", a lone letter, "B text" (B-D are no words), glyphs
-_OPTION_LINE = re.compile(r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s*$|[B-D]\s+\S|[\u24b6-\u24bf\ue000-\uf8ff])",
+_OPTION_LINE = re.compile(r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S|[\u24b6-\u24bf\ue000-\uf8ff])",
                           re.MULTILINE)
 
 

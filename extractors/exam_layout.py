@@ -15,6 +15,7 @@ import pymupdf
 
 from extractors.geometry import Box, union
 from extractors.page_content import TEXT_FLAGS
+from extractors.text_join import rejoin_hyphenated
 
 
 @dataclass(slots=True)
@@ -87,11 +88,16 @@ def join_spans(spans: list[XSpan]) -> str:
 
 
 def join_lines(texts: list[str]) -> str:
-    """Lines of one paragraph: no space across a break next to a CJK character, one space otherwise."""
+    """Lines of one paragraph: no space across a break next to a CJK character or inside a hyphenated
+    word, one space otherwise."""
     out = ""
     for t in texts:
         t = t.strip()
         if not t:
+            continue
+        joined = rejoin_hyphenated(out, t)
+        if joined is not None:
+            out = joined
             continue
         if out and not (is_cjk(out[-1]) or is_cjk(t[0])):
             out += " "
@@ -255,6 +261,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.lower().split()))
 
 
+EDGE_BAND = 0.15   # of the page height, top and bottom
+
+
 def mark_furniture(pages: list[ExamPage], protect) -> None:
     """Running headers and footers, page numbers, and notes like 'ÁREA LIVRE', except lines that
     ``protect`` says are content (question starts, option lines).
@@ -266,7 +275,7 @@ def mark_furniture(pages: list[ExamPage], protect) -> None:
     at_height: Counter = Counter()
     anywhere: Counter = Counter()
     for p in pages:
-        at_height.update({(_norm(l.text), round(l.bbox[1] / 4)) for l in p.lines})
+        at_height.update({(_norm(l.text), round(l.bbox[1] / 4), round(l.bbox[0] / 8)) for l in p.lines})
         anywhere.update(_norm(l.text) for l in p.lines)
     threshold = max(3, int(0.1 * len(pages)))
     for p in pages:
@@ -278,6 +287,10 @@ def mark_furniture(pages: list[ExamPage], protect) -> None:
             letters = [ch for ch in l.text if ch.isalpha()]
             shouting = len(letters) >= 4 and all(ch.isupper() for ch in letters)
             in_margin = l.bbox[3] < p.rect[1] + 0.06 * height or l.bbox[1] > p.rect[3] - 0.05 * height
-            if (not key or re.fullmatch(r"[#\W_]*", key) or at_height[(key, round(l.bbox[1] / 4))] >= threshold
+            recurs = at_height[(key, round(l.bbox[1] / 4), round(l.bbox[0] / 8))]
+            # a content line ('Which of the following...') may land at one height on a few pages by chance;
+            # a running header sits near the page's edge or recurs on most pages
+            near_edge = l.bbox[3] < p.rect[1] + EDGE_BAND * height or l.bbox[1] > p.rect[3] - EDGE_BAND * height
+            if (not key or re.fullmatch(r"[#\W_]*", key) or (recurs >= threshold and (near_edge or 2 * recurs >= len(pages)))
                     or (in_margin and len(key) < 40) or (shouting and anywhere[key] >= 3)):
                 l.furniture = True

@@ -4,7 +4,7 @@ Question starts are any line that opens with a number in a question style ("QUES
 "Question 12", "12.", "12)", or a bare number in its own span); the questions are the longest run
 of such starts numbered 1, 2, 3... in reading order, so numbers inside stems and lists do not
 break the sequence. Options are the longest run of markers A, B, C... after the stem, whatever
-the marker looks like: "(A)", "A)", "A." at a line start, a bare letter in a span of its own,
+the marker looks like: "(A)", "A)", "A.", "A -" at a line start, a bare letter in a span of its own,
 circled letters, or Private-Use-Area glyphs (which count up from the question's first marker).
 """
 from __future__ import annotations
@@ -106,7 +106,7 @@ def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
 
 
 _PAREN = re.compile(r"(?:(?<=\s)|^)\(([A-Ja-j])\)\s*")
-_LEAD = re.compile(r"^([A-Ja-j])\s*[).]\s*(?=\S)")
+_LEAD = re.compile(r"^([A-Ja-j])(?:\s*[).]|\s+[-–—])\s*(?=\S)")     # "A)", "a.", "A -", "A –"
 _CIRCLED = re.compile(r"[\u24b6-\u24bf\u24d0-\u24d9]")
 
 

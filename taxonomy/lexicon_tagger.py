@@ -33,10 +33,10 @@ FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"
 ABBR_WEIGHT = 0.8
 OWN_WORDS = 1.5          # an organ or modality the record's own words name, as evidence for the specialty
 SUBJECT_BOOST = 2.0      # evidence for a subject the exam's title lists
-# Options that speak of confidentiality, consent, notification or screening make a question about the
-# physician's conduct, whatever the case that sets the scene: clinical questions' options name diagnoses,
-# drugs and tests instead.
-CONDUCT_ROOTS, CONDUCT_BOOST = ("spe.community",), 2.0
+# Options that speak of confidentiality, consent, notification, screening or a study's bias make a question
+# about the physician's conduct or about reading evidence, whatever the case that sets the scene: clinical
+# questions' options name diagnoses, drugs and tests instead.
+CONDUCT_ROOTS, CONDUCT_BOOST = ("spe.community", "spe.biostatistics"), 2.0
 # Options that are things the physician might say ("I'm very sorry, but the baby will not survive.") make a
 # question about talking with patients, whatever the case.
 SPOKEN_NODE = "spe.family_medicine"
@@ -301,9 +301,9 @@ class LexiconTagger:
         for phrase in STOP_PHRASES:     # matched so that they win over the shorter term inside, then dropped
             self._terms.setdefault(fold(phrase)[0], [])
         specialty = self.taxonomy.facets["specialty"]
-        self._conduct = {n for n in specialty.nodes if specialty.category(n).id in CONDUCT_ROOTS}
         def under(roots):
             return {n for n in specialty.nodes if {n, *(a.id for a in specialty.ancestors(n))} & set(roots)}
+        self._conduct = under(CONDUCT_ROOTS)
         self._moved = {CHILD_NODE: under(CHILD_FIELDS), PREGNANCY_NODE: under(PREGNANCY_FIELDS)}
         from taxonomy.model import specialty_priors
         self._priors = specialty_priors()

@@ -170,3 +170,95 @@ def test_full_width_markers_and_options_side_by_side(tmp_path):
         assert [label for label, _ in q.options] == ["A", "B", "C", "D"]
         assert [text.strip() for _, text in q.options] == ["选项甲", "选项乙", "选项丙", "选项丁"]
     assert result.language and result.language.startswith("zh")
+
+
+# -- booklets and keys in styles the dev corpus does not have, generated ----------------------------
+_STEMS = ["A man of 45 presents with crushing chest pain radiating to the left arm for two hours. "
+          "Which of the following is the most likely diagnosis?",
+          "A woman of 30 has fatigue, weight gain and cold intolerance. Which laboratory test should be "
+          "ordered first?",
+          "Which drug is the first choice for uncomplicated hypertension in a patient without other "
+          "diseases?"]
+_OPTIONS = [["Acute myocardial infarction", "Pulmonary embolism", "Aortic dissection", "Pericarditis"],
+            ["Thyroid stimulating hormone", "Serum cortisol", "Fasting glucose", "Complete blood count"],
+            ["Thiazide diuretic", "Beta blocker", "Alpha blocker", "Hydralazine"]]
+_STYLES = {   # question start, option marker
+    "heading and (A)": (lambda n: [f"QUESTÃO {n:02d}", ""], lambda i: f"({'ABCD'[i]}) "),
+    "Question n. and A.": (lambda n: [f"Question {n}. "], lambda i: f"{'ABCD'[i]}. "),
+    "n. and A -": (lambda n: [f"{n}. "], lambda i: f"{'ABCD'[i]} - "),
+    "0n. and a.": (lambda n: [f"{n:02d}. "], lambda i: f"{'abcd'[i]}. "),
+    "n) and (a)": (lambda n: [f"{n}) "], lambda i: f"({'abcd'[i]}) "),
+}
+
+
+def _stem(n: int) -> str:
+    """Stems of varying length, so that no line recurs at one place on every page like a header."""
+    import random
+    return f"Case {n}, seen in clinic{' today' * random.Random(n).randint(0, 6)}. " + _STEMS[n % 3]
+
+
+def _booklet(path: Path, style: str, n: int = 24, columns: int = 1, header: str | None = None) -> Path:
+    import textwrap
+    start, marker = _STYLES[style]
+    doc = pymupdf.open()
+    width = (495 - 20 * (columns - 1)) / columns
+    page, y, col = None, 0.0, columns
+    for q in range(1, n + 1):
+        first = start(q)
+        lines = ([first[0]] if len(first) > 1 else []) + textwrap.wrap(first[-1] + _stem(q), int(width / 4.9))
+        lines += [marker(i) + text for i, text in enumerate(_OPTIONS[q % 3])]
+        if page is None or y + 13 * len(lines) > 780:
+            col += 1
+            if col >= columns:
+                page, col = doc.new_page(width=595, height=842), 0
+                if header:
+                    page.insert_text((50, 40), header, fontsize=8)
+                    page.insert_text((290, 820), str(doc.page_count), fontsize=8)
+            y = 80
+        for k, text in enumerate(lines):
+            page.insert_text((50 + col * (width + 20) + (12 if k >= len(lines) - 4 else 0), y), text, fontsize=9.5)
+            y += 13
+        y += 10
+    doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("style", list(_STYLES))
+@pytest.mark.parametrize("columns,header", [(1, None), (2, "RESIDENCY ENTRANCE EXAM 2025 - BOOKLET 1")])
+def test_booklet_styles_beyond_the_dev_corpus(tmp_path, style, columns, header):
+    """Every question, whole stem and options, whatever the numbering and marker style; a booklet
+    without a key keeps all its questions (its pages of options under numbers are no key)."""
+    result = extract_exam(_booklet(tmp_path / "b.pdf", style, columns=columns, header=header))
+    assert [q.number for q in result.questions] == list(range(1, 25))
+    assert not result.key_pages
+    for q in result.questions:
+        assert q.stem == _stem(q.number), q.number
+        assert q.options == [(letter, text) for letter, text in zip("ABCD", _OPTIONS[q.number % 3])], q.number
+
+
+_KEY_ANSWERS = ["ABCD"[(i * 5 + i // 3) % 4] for i in range(40)]
+_KEY_LAYOUTS = {"12. C": "{i}. {a}", "12 - C": "{i} - {a}", "12) C": "{i}) {a}", "12-C": "{i}-{a}",
+                "12. c": "{i}. {lower}"}
+
+
+@pytest.mark.parametrize("layout", list(_KEY_LAYOUTS))
+def test_answer_key_layouts(tmp_path, layout):
+    """Keys written as lists in four columns, with any of the usual separators, or in lower case."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 50), "GABARITO OFICIAL", fontsize=12)
+    for i, answer in enumerate(_KEY_ANSWERS):
+        text = _KEY_LAYOUTS[layout].format(i=i + 1, a=answer, lower=answer.lower())
+        page.insert_text((50 + 130 * (i // 10), 80 + 18 * (i % 10)), text, fontsize=10)
+    doc.save(tmp_path / "key.pdf")
+    key = read_key(tmp_path / "key.pdf")
+    assert {n: e.answer for n, e in key.entries.items()} == {i + 1: a for i, a in enumerate(_KEY_ANSWERS)}
+
+
+@pytest.mark.parametrize("left,right,joined", [("a 50-year-", "old man", "a 50-year-old man"),
+                                               ("myocardial infarc-", "tion", "myocardial infarction"),
+                                               ("anti-TNF-", "alpha", "anti-TNF-alpha"),
+                                               ("the", "heart", None), ("ECG -", "normal", None)])
+def test_a_word_broken_at_a_line_end_is_rejoined(left, right, joined):
+    from extractors.text_join import rejoin_hyphenated
+    assert rejoin_hyphenated(left, right) == joined
