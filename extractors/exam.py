@@ -275,6 +275,9 @@ def exam_cover(doc: pymupdf.Document, first_stem: str | None = None, chars: int 
     return text[:chars] or None
 
 
+TITLE_CHARS = 300     # more text than that in the largest type is the body, not a title
+
+
 def exam_identity(doc: pymupdf.Document) -> tuple[str | None, int | None]:
     """Name: the largest type on the first page; year: from the content of the first pages."""
     if doc.page_count == 0:
@@ -285,7 +288,11 @@ def exam_identity(doc: pymupdf.Document) -> tuple[str | None, int | None]:
     name = None
     if spans:
         top = max(s["size"] for s in spans)
-        name = " ".join(s["text"].strip() for s in spans if s["size"] >= 0.8 * top)[:160] or None
+        titled = [s["text"].strip() for s in spans if s["size"] >= 0.8 * top]
+        if sum(map(len, titled)) > TITLE_CHARS:
+            # no title type: the body is the largest type; the page's first line names the exam
+            titled = [min(spans, key=lambda s: (round(s["bbox"][1]), s["bbox"][0]))["text"].strip()]
+        name = " ".join(titled)[:160] or None
     text = unicodedata.normalize("NFKC", " ".join(doc[i].get_text() for i in range(min(2, doc.page_count))))
     years = Counter(int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", text) if 1950 <= int(y) <= 2100)
     roc = Counter(int(y) + 1911 for y in re.findall(r"(?<!\d)(\d{2,3})\s*年", text) if 50 <= int(y) <= 189)

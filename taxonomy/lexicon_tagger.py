@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.4.2"
+VERSION = "1.4.3"
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
                 "context": 0.5, "section": 0.6, "document": 0.15}

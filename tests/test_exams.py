@@ -231,6 +231,8 @@ def test_booklet_styles_beyond_the_dev_corpus(tmp_path, style, columns, header):
     result = extract_exam(_booklet(tmp_path / "b.pdf", style, columns=columns, header=header))
     assert [q.number for q in result.questions] == list(range(1, 25))
     assert not result.key_pages
+    if header:   # the body is the largest type here: the first line names the exam
+        assert result.exam_name == header and result.year == 2025
     for q in result.questions:
         assert q.stem == _stem(q.number), q.number
         assert q.options == [(letter, text) for letter, text in zip("ABCD", _OPTIONS[q.number % 3])], q.number
