@@ -127,7 +127,10 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
         dist = ((best.cx - tx) ** 2 + (best.cy - ty) ** 2) ** 0.5
         if dist <= max(6.0, 0.8 * n.h) and id(best) not in used:
             used.add(id(best))
-            out.setdefault(int(n.text.rstrip(".)")), (n, best))
+            number = int(n.text.rstrip(".)"))
+            if number in out and _norm(out[number][1].text).upper() != _norm(best.text).upper():
+                raise AmbiguousKey(number, [out[number][1].text, best.text])
+            out.setdefault(number, (n, best))
     return out
 
 
@@ -148,14 +151,28 @@ def _remarks(text: str) -> dict[int, KeyEntry]:
     return out
 
 
+class AmbiguousKey(ValueError):
+    """One question with two answers: the key holds several booklets, versions or subjects."""
+
+    def __init__(self, number: int, answers: list[str], pages: list[int] | None = None):
+        where = f" (pages {pages[0]} and {pages[1]})" if pages else ""
+        super().__init__(f"question {number} has two answers in this key, {answers[0]} and {answers[1]}{where}: "
+                         "it seems to hold several booklets or versions; pass a key for this booklet alone")
+
+
 def parse_key_pages(pages: list[pymupdf.Page], source: str) -> AnswerKey:
     key = AnswerKey(files=[source])
+    page_of: dict[int, int] = {}
     for page in pages:
         for number, (_, ans) in sorted(_pairs(_words(page)).items()):
             ok, answer, note = parse_answer(ans.text)
             if not ok:
                 _, answer, note = parse_answer(ans.text.upper())
+            if number in key.entries and key.entries[number].answer != answer:
+                raise AmbiguousKey(number, [str(key.entries[number].answer), str(answer)],
+                                   [page_of[number], page.number + 1])
             key.entries[number] = KeyEntry(answer, note, source)
+            page_of[number] = page.number + 1
         for number, entry in _remarks(page.get_text()).items():
             entry.source = source
             key.entries[number] = entry
@@ -165,7 +182,10 @@ def parse_key_pages(pages: list[pymupdf.Page], source: str) -> AnswerKey:
 def read_key(path: str | Path) -> AnswerKey:
     doc = open_pdf(path)
     with doc:
-        key = parse_key_pages(list(doc), Path(path).name)
+        try:
+            key = parse_key_pages(list(doc), Path(path).name)
+        except AmbiguousKey as exc:
+            raise PdfError(path, str(exc)) from exc
     if len(key.entries) < 3:
         raise PdfError(path, "no answer key found (expected a table of question numbers and answer letters)")
     return key
@@ -183,9 +203,12 @@ def key_in_booklet(doc: pymupdf.Document, numbers: set[int], source: str) -> tup
     pages: list[int] = []
     for pno in range(max(0, doc.page_count - 4), doc.page_count):
         words = _words(doc[pno])
-        if 2 * len(_pairs(words)) < KEY_PAGE_SHARE * len(words):
-            continue
-        key = parse_key_pages([doc[pno]], f"{source} p{pno + 1}")
+        try:
+            if 2 * len(_pairs(words)) < KEY_PAGE_SHARE * len(words):
+                continue
+            key = parse_key_pages([doc[pno]], f"{source} p{pno + 1}")
+        except AmbiguousKey:
+            continue     # numbers with two answers: not this booklet's key (or not a key)
         hits = [n for n in key.entries if n in numbers and key.entries[n].answer is not None]
         if len(hits) >= max(3, 0.2 * len(numbers)) and len(hits) >= 0.6 * len(key.entries):
             found.entries.update(key.entries)

@@ -264,3 +264,22 @@ def test_answer_key_layouts(tmp_path, layout):
 def test_a_word_broken_at_a_line_end_is_rejoined(left, right, joined):
     from extractors.text_join import rejoin_hyphenated
     assert rejoin_hyphenated(left, right) == joined
+
+
+def test_key_of_several_versions_is_refused_not_guessed(tmp_path):
+    """A key that lists two booklet versions side by side gives question 1 two answers: which is this
+    booklet's cannot be told, so the run stops with the reason and writes nothing."""
+    booklet = _booklet(tmp_path / "caderno.pdf", "n. and A -")
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for v, x in ((1, 50), (2, 300)):
+        page.insert_text((x, 50), f"CADERNO {v}", fontsize=11)
+        for i in range(24):
+            answer = "ABCD"[(i + v) % 4]
+            page.insert_text((x + 110 * (i // 12), 80 + 18 * (i % 12)), f"{i + 1}. {answer}", fontsize=10)
+    doc.save(tmp_path / "gabarito.pdf")
+    proc = run_builder("extract", str(booklet), "--key", str(tmp_path / "gabarito.pdf"), "-w", str(tmp_path / "w"))
+    assert proc.returncode == 1
+    [err] = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert "gabarito.pdf" in err and "question 1 has two answers in this key, B and C" in err
+    assert not (tmp_path / "w" / "records").exists() or not any((tmp_path / "w" / "records").rglob("*.*"))
