@@ -21,6 +21,7 @@ from extractors.pdf_document import PdfError, open_pdf
 ANNULLED_TOKENS = {"-", "—", "–", "‐", "x", "*", "anulada", "anulado", "nula", "null", "annulled", "void", "※"}
 SEE_REMARK = {"#"}
 _LETTERS = "ABCDEFGHIJ"
+_DIGIT_ANSWERS = "ABCDE"    # option 1-5 of a booklet whose options are numbered
 _MULTI = re.compile(r"^([A-J])(?:\s*(?:[,/;&+]|ou|or|o|或|、|及|和|e)\s*([A-J]))+$", re.IGNORECASE)
 
 
@@ -75,6 +76,7 @@ class _Word:
     cx: float
     cy: float
     h: float
+    w: float = 0.0
 
 
 # "12-C", "12)C", "12.c": a number and its answer written as one word
@@ -92,16 +94,23 @@ def _words(page: pymupdf.Page) -> list[_Word]:
         m = _GLUED.match(text)
         if m:
             split = x0 + (x1 - x0) * len(m.group(1)) / len(text)
-            out.append(_Word(m.group(1), (x0 + split) / 2, (y0 + y1) / 2, y1 - y0))
-            out.append(_Word(m.group(2), (split + x1) / 2, (y0 + y1) / 2, y1 - y0))
+            out.append(_Word(m.group(1), (x0 + split) / 2, (y0 + y1) / 2, y1 - y0, split - x0))
+            out.append(_Word(m.group(2), (split + x1) / 2, (y0 + y1) / 2, y1 - y0, x1 - split))
             continue
         if text in _SEPARATORS and 0 < k < len(raw) - 1:
             before, after = raw[k - 1], raw[k + 1]
             same_line = abs(before[1] - y0) < 0.5 * (y1 - y0) and abs(after[1] - y0) < 0.5 * (y1 - y0)
             if same_line and _NUMBER.fullmatch(before[4]) and len(_norm(after[4])) == 1:
                 continue
-        out.append(_Word(text, (x0 + x1) / 2, (y0 + y1) / 2, y1 - y0))
+        out.append(_Word(text, (x0 + x1) / 2, (y0 + y1) / 2, y1 - y0, x1 - x0))
     return out
+
+
+def _off(a: _Word, tx: float, ty: float) -> float:
+    """How far the answer word is from where an answer is expected: a long word ("ANULADA") is there
+    when it spans the spot."""
+    dx = max(0.0, abs(a.cx - tx) - max(0.0, a.w - a.h) / 2)
+    return (dx * dx + (a.cy - ty) ** 2) ** 0.5
 
 
 def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
@@ -110,11 +119,18 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
     if sum(1 for w in answers if _norm(w.text).isalpha()) < 3:
         # a key in lower case ("12. c"); only where capitals are not there to pair
         answers = [w for w in words if parse_answer(w.text.upper())[0]]
-    if len(numbers) < 3 or len(answers) < 3:
+    voters = numbers
+    if sum(1 for w in answers if _norm(w.text).isalpha()) < 3:
+        # options numbered 1-5 (Spain's MIR): answers are numbers too, set beside or under their question's;
+        # the offset is the one that questions numbered past 5 share, which no answer can be
+        digits = [w for w in numbers if w.text.isdigit() and 1 <= int(w.text) <= len(_DIGIT_ANSWERS)]
+        answers += digits
+        voters = [w for w in numbers if int(w.text.rstrip(".)")) > len(_DIGIT_ANSWERS)]
+    if len(voters) < 3 or len(answers) < 3:
         return {}
     offsets: Counter = Counter()
-    for n in numbers:
-        near = sorted(answers, key=lambda a: (a.cx - n.cx) ** 2 + (a.cy - n.cy) ** 2)[:3]
+    for n in voters:
+        near = sorted((a for a in answers if a is not n), key=lambda a: (a.cx - n.cx) ** 2 + (a.cy - n.cy) ** 2)[:3]
         for a in near:
             offsets[(round((a.cx - n.cx) / 4), round((a.cy - n.cy) / 4))] += 1
     (dx, dy), _ = offsets.most_common(1)[0]
@@ -122,9 +138,11 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
     out: dict[int, tuple[_Word, _Word]] = {}
     used: set[int] = set()
     for n in numbers:
+        if id(n) in used:     # a number already read as an answer
+            continue
         tx, ty = n.cx + dx, n.cy + dy
-        best = min(answers, key=lambda a: (a.cx - tx) ** 2 + (a.cy - ty) ** 2)
-        dist = ((best.cx - tx) ** 2 + (best.cy - ty) ** 2) ** 0.5
+        best = min((a for a in answers if a is not n), key=lambda a: _off(a, tx, ty))
+        dist = _off(best, tx, ty)
         if dist <= max(6.0, 0.8 * n.h) and id(best) not in used:
             used.add(id(best))
             number = int(n.text.rstrip(".)"))
@@ -151,6 +169,16 @@ def _remarks(text: str) -> dict[int, KeyEntry]:
     return out
 
 
+def _answer_of(token: str) -> tuple[str | list[str] | None, str]:
+    """A paired answer token as (answer, note): a letter in either case, or an option's number as its letter."""
+    ok, answer, note = parse_answer(token)
+    if not ok:
+        ok, answer, note = parse_answer(token.upper())
+    if not ok and token.isdigit():
+        answer, note = _DIGIT_ANSWERS[int(token) - 1], f"option {token}"
+    return answer, note
+
+
 class AmbiguousKey(ValueError):
     """One question with two answers: the key holds several booklets, versions or subjects."""
 
@@ -165,9 +193,7 @@ def parse_key_pages(pages: list[pymupdf.Page], source: str) -> AnswerKey:
     page_of: dict[int, int] = {}
     for page in pages:
         for number, (_, ans) in sorted(_pairs(_words(page)).items()):
-            ok, answer, note = parse_answer(ans.text)
-            if not ok:
-                _, answer, note = parse_answer(ans.text.upper())
+            answer, note = _answer_of(ans.text)
             if number in key.entries and key.entries[number].answer != answer:
                 raise AmbiguousKey(number, [str(key.entries[number].answer), str(answer)],
                                    [page_of[number], page.number + 1])

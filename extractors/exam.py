@@ -15,7 +15,8 @@ from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_pa
 from extractors.geometry import Box, area, expand, intersection, union
 from extractors.ocr import OcrUnavailable, iso_code, tesseract_code
 from extractors.pdf_document import PdfError, open_pdf
-from extractors.questions import Question, build_question, line_markers, looks_cjk, number_chain, question_start
+from extractors.questions import (Question, build_question, line_markers, looks_cjk, number_chain, numbered_options,
+                                  option_markers, question_start)
 
 EXTRACTOR = "exam-questions"
 VERSION = "0.1.2"
@@ -65,12 +66,23 @@ def detect_questions(pages: list[ExamPage]) -> tuple[list[XLine], list[Question]
     # a heading start of another kind ('PERGUNTA 1' of a questionnaire after the exam) ends a question
     others = sorted(s.line_index for s in starts if s.line_index not in in_chain and s.style.startswith("kw:")
                     and s.style != (chain[0].style if chain else ""))
+    questions = _build(lines, chain, others)
+    if sum(1 for q in questions if not q.options) > 0.5 * max(1, len(questions)):
+        # options numbered like the questions: the chain above took option numbers for questions
+        numbered, options = numbered_options([s for s in starts if not s.style.startswith("kw:")])
+        with_options = sum(1 for ops in options.values() if len(ops) >= 2)
+        if len(numbered) >= 2 and with_options > sum(1 for q in questions if q.options):
+            questions = _build(lines, numbered, others, {i: option_markers(lines, ops) for i, ops in options.items()})
+    return lines, questions
+
+
+def _build(lines: list[XLine], chain: list, others: list[int], runs: dict | None = None) -> list[Question]:
     questions = []
     for k, s in enumerate(chain):
         end = chain[k + 1].line_index if k + 1 < len(chain) else len(lines)
         end = min([end] + [i for i in others if s.line_index < i < end])
-        questions.append(build_question(lines, s, end))
-    return lines, questions
+        questions.append(build_question(lines, s, end, (runs or {}).get(s.line_index)))
+    return questions
 
 
 def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
@@ -82,14 +94,19 @@ _OPTION_LINE = re.compile(r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s+[-–—]\s
                           re.MULTILINE)
 
 
+_FIRST_OF_LIST = re.compile(r"^\s*1\s*[.)]\s", re.MULTILINE)
+
+
 def looks_like_exam(path: str | Path, sample_pages: int = 40) -> bool:
     """Auto-detection: a run of numbered questions, most of them with lettered options, in the
     first pages (front matter included). Plain text first: a book with few option-like lines is
     settled without laying out its pages."""
     with open_pdf(path) as doc:
         numbers = list(range(1, min(doc.page_count, sample_pages) + 1))
-        option_like = sum(len(_OPTION_LINE.findall(doc[n - 1].get_text())) for n in numbers)
-        if option_like < 10:
+        texts = [doc[n - 1].get_text() for n in numbers]
+        option_like = sum(len(_OPTION_LINE.findall(t)) for t in texts)
+        restarts = sum(len(_FIRST_OF_LIST.findall(t)) for t in texts)     # numbered options start at 1 each time
+        if option_like < 10 and restarts < 10:
             return False
         pages = read_exam_pages(doc, numbers)
     _, questions = detect_questions(pages)

@@ -215,18 +215,48 @@ def _cut(lines: list[XLine], a: tuple[int, int], b: tuple[int, int]) -> list[str
     return out
 
 
-def build_question(lines: list[XLine], start: Start, end_index: int) -> Question:
-    """The question from its start line up to (not including) ``end_index``."""
+def numbered_options(starts: list[Start]) -> tuple[list[Start], dict[int, list[Start]]]:
+    """Booklets whose options are numbered like their questions (Spain's MIR: "12. stem" over "1. option",
+    "2. option"...): the question starts (numbered 1, 2, 3... and each followed at once by an option 1)
+    and, per question start's line, its option starts (1, 2, 3... up to the next question)."""
+    questions: list[Start] = []
+    options: dict[int, list[Start]] = {}
+    expect = 1
+    for k, s in enumerate(starts):
+        nxt = starts[k + 1] if k + 1 < len(starts) else None
+        current = options.get(questions[-1].line_index) if questions else None
+        if s.number == expect and nxt is not None and nxt.number == 1 and nxt.style == s.style:
+            questions.append(s)
+            options[s.line_index] = []
+            expect += 1
+        elif current is not None and s.number == len(current) + 1 and s.style == questions[-1].style:
+            current.append(s)
+    return questions, options
+
+
+def option_markers(lines: list[XLine], option_starts: list[Start]) -> list[Marker]:
+    """Numbered option starts as markers lettered A, B, C... (their place in the list)."""
+    out = []
+    for k, s in enumerate(option_starts):
+        m = Marker(s.line_index, 0, s.offset, chr(ord("A") + k), "numbered", lines[s.line_index].x0)
+        m.text_x = _x_at(lines[s.line_index], s.offset)
+        out.append(m)
+    return out
+
+
+def build_question(lines: list[XLine], start: Start, end_index: int, run: list[Marker] | None = None) -> Question:
+    """The question from its start line up to (not including) ``end_index``; ``run``: its option markers
+    where they are known already (numbered options), else they are looked for."""
     markers: list[Marker] = []
     first_offset = start.offset
-    for i in range(start.line_index, end_index):
+    for i in range(start.line_index, end_index) if run is None else ():
         if lines[i].furniture:
             continue
         found = line_markers(lines[i], i)
         if i == start.line_index:
             found = [m for m in found if m.start >= first_offset]
         markers.extend(found)
-    run = option_run(markers)
+    run = option_run(markers) if run is None else run
     stem_from = (start.line_index, first_offset)
     if not run:
         stem = join_lines(_cut(lines, stem_from, (end_index - 1, 10**9)))

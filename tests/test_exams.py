@@ -188,6 +188,7 @@ _STYLES = {   # question start, option marker
     "n. and A -": (lambda n: [f"{n}. "], lambda i: f"{'ABCD'[i]} - "),
     "0n. and a.": (lambda n: [f"{n:02d}. "], lambda i: f"{'abcd'[i]}. "),
     "n) and (a)": (lambda n: [f"{n}) "], lambda i: f"({'abcd'[i]}) "),
+    "n. and 1. (MIR)": (lambda n: [f"{n}. "], lambda i: f"{i + 1}. "),
 }
 
 
@@ -240,7 +241,7 @@ def test_booklet_styles_beyond_the_dev_corpus(tmp_path, style, columns, header):
 
 _KEY_ANSWERS = ["ABCD"[(i * 5 + i // 3) % 4] for i in range(40)]
 _KEY_LAYOUTS = {"12. C": "{i}. {a}", "12 - C": "{i} - {a}", "12) C": "{i}) {a}", "12-C": "{i}-{a}",
-                "12. c": "{i}. {lower}"}
+                "12. c": "{i}. {lower}", "12 3 (options numbered)": "{i}   {digit}"}
 
 
 @pytest.mark.parametrize("layout", list(_KEY_LAYOUTS))
@@ -250,7 +251,7 @@ def test_answer_key_layouts(tmp_path, layout):
     page = doc.new_page()
     page.insert_text((50, 50), "GABARITO OFICIAL", fontsize=12)
     for i, answer in enumerate(_KEY_ANSWERS):
-        text = _KEY_LAYOUTS[layout].format(i=i + 1, a=answer, lower=answer.lower())
+        text = _KEY_LAYOUTS[layout].format(i=i + 1, a=answer, lower=answer.lower(), digit="ABCD".index(answer) + 1)
         page.insert_text((50 + 130 * (i // 10), 80 + 18 * (i % 10)), text, fontsize=10)
     doc.save(tmp_path / "key.pdf")
     key = read_key(tmp_path / "key.pdf")
@@ -283,3 +284,29 @@ def test_key_of_several_versions_is_refused_not_guessed(tmp_path):
     [err] = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert "gabarito.pdf" in err and "question 1 has two answers in this key, B and C" in err
     assert not (tmp_path / "w" / "records").exists() or not any((tmp_path / "w" / "records").rglob("*.*"))
+
+
+def test_booklet_with_numbered_options_and_its_key_end_to_end(tmp_path):
+    """Options numbered 1-4 like the questions (Spain's MIR), a key of option numbers with an annulled
+    item: found without --kind, options lettered A-D by place, answers as those letters."""
+    booklet = _booklet(tmp_path / "cuaderno.pdf", "n. and 1. (MIR)", columns=2)
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 40), "PLANTILLA DE RESPUESTAS CORRECTAS", fontsize=11)
+    for i in range(24):
+        text = "ANULADA" if i == 6 else str("ABCD".index(_KEY_ANSWERS[i]) + 1)
+        page.insert_text((50 + 150 * (i // 12), 70 + 16 * (i % 12)), str(i + 1), fontsize=10)
+        page.insert_text((90 + 150 * (i // 12), 70 + 16 * (i % 12)), text, fontsize=10)
+    doc.save(tmp_path / "plantilla.pdf")
+    ws = tmp_path / "w"
+    run_builder("extract", str(booklet), "--key", str(tmp_path / "plantilla.pdf"), "-w", str(ws), check=True)
+    from builder.workspace import Workspace
+    questions = sorted(Workspace.open(ws).records("question"), key=lambda q: q.number)
+    assert [q.number for q in questions] == list(range(1, 25))
+    for q in questions:
+        assert q.stem == _stem(q.number)
+        assert [(o.label, o.text) for o in q.options] == list(zip("ABCD", _OPTIONS[q.number % 3]))
+        if q.number == 7:
+            assert q.answer is None and q.answer_status == "annulled"
+        else:
+            assert q.answer == _KEY_ANSWERS[q.number - 1] and q.answer_status == "keyed"
