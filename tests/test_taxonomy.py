@@ -77,6 +77,21 @@ def test_multilingual_terms_and_abbreviations(tagger, text, expected):
     assert expected in labels[0].path_ids
 
 
+@pytest.mark.parametrize("stem,options,expected", [
+    ("Mujer de 45 años con dolor torácico opresivo y elevación del ST en el electrocardiograma. ¿Cuál es el "
+     "tratamiento de elección?", "Angioplastia primaria | Trombólisis | Aspirina sola | Observación", "spe.cardiology"),
+    ("Mujer de 28 años con palpitaciones, pérdida de peso, temblor y bocio difuso. ¿Cuál es la causa más probable?",
+     "Enfermedad de Graves | Tiroiditis subaguda | Adenoma tóxico | Ansiedad", "spe.endocrinology"),
+    ("Varón de 68 años con fractura del cuello femoral tras una caída. ¿Cuál es el tratamiento?",
+     "Artroplastia | Tracción | Reposo | Yeso", "spe.orthopedics"),
+    ("Varón de 40 años con fiebre, tos productiva y derrame pleural. ¿Qué prueba solicitaría?",
+     "Toracocentesis | Broncoscopia | Espirometría | Ecocardiografía", "spe.pulmonology"),
+])
+def test_spanish_questions_get_their_specialty(tagger, stem, options, expected):
+    """Spanish (Spain's MIR) as well covered as Portuguese: the words of each field's common questions."""
+    assert tagger.tag({"stem": stem, "options": options})["specialty"][0].id == expected
+
+
 def test_abbreviations_need_a_safe_context(tagger):
     assert "modality" not in tagger.tag({"caption": "Dengue cases in the US population by state"})
     assert "modality" not in tagger.tag({"stem": "A 19-year-old man who is in the US Army has a cough."})
