@@ -174,7 +174,7 @@ def _answer_of(token: str) -> tuple[str | list[str] | None, str]:
     ok, answer, note = parse_answer(token)
     if not ok:
         ok, answer, note = parse_answer(token.upper())
-    if not ok and token.isdigit():
+    if not ok and token.isdigit() and 1 <= int(token) <= len(_DIGIT_ANSWERS):
         answer, note = _DIGIT_ANSWERS[int(token) - 1], f"option {token}"
     return answer, note
 

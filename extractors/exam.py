@@ -90,8 +90,8 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
 
 
 # lines that open like an option: "(A)", "A)", "A.", a lone letter, "B text" (B-D are no words), glyphs
-_OPTION_LINE = re.compile(r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S|[\u24b6-\u24bf\ue000-\uf8ff])",
-                          re.MULTILINE)
+_OPTION_LINE = re.compile(
+    r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S|[\u24b6-\u24bf\ue000-\uf8ff])", re.MULTILINE)
 
 
 _FIRST_OF_LIST = re.compile(r"^\s*1\s*[.)]\s", re.MULTILINE)

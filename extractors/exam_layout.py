@@ -268,14 +268,15 @@ def mark_furniture(pages: list[ExamPage], protect) -> None:
     """Running headers and footers, page numbers, and notes like 'ÁREA LIVRE', except lines that
     ``protect`` says are content (question starts, option lines).
 
-    Furniture is what recurs at one height on several pages, what sits short in the top or bottom
-    margin, or an all-capitals note that recurs anywhere. Repeated content lines ('Hemoglobin
-    8.9 g/dL', 'Which of the following...') recur too, but at varying heights and in lower case.
+    Furniture is what recurs at one place on several pages near their top or bottom edge (or on most
+    pages), what sits short in the top or bottom margin, or an all-capitals note that recurs anywhere.
+    Repeated content lines ('Hemoglobin 8.9 g/dL', 'Which of the following...') recur too, but at
+    varying places, in lower case, and where they land at one place by chance, on a few pages only.
     """
-    at_height: Counter = Counter()
+    at_place: Counter = Counter()
     anywhere: Counter = Counter()
     for p in pages:
-        at_height.update({(_norm(l.text), round(l.bbox[1] / 4), round(l.bbox[0] / 8)) for l in p.lines})
+        at_place.update({(_norm(l.text), round(l.bbox[1] / 4), round(l.bbox[0] / 8)) for l in p.lines})
         anywhere.update(_norm(l.text) for l in p.lines)
     threshold = max(3, int(0.1 * len(pages)))
     for p in pages:
@@ -287,10 +288,11 @@ def mark_furniture(pages: list[ExamPage], protect) -> None:
             letters = [ch for ch in l.text if ch.isalpha()]
             shouting = len(letters) >= 4 and all(ch.isupper() for ch in letters)
             in_margin = l.bbox[3] < p.rect[1] + 0.06 * height or l.bbox[1] > p.rect[3] - 0.05 * height
-            recurs = at_height[(key, round(l.bbox[1] / 4), round(l.bbox[0] / 8))]
+            recurs = at_place[(key, round(l.bbox[1] / 4), round(l.bbox[0] / 8))]
             # a content line ('Which of the following...') may land at one height on a few pages by chance;
             # a running header sits near the page's edge or recurs on most pages
             near_edge = l.bbox[3] < p.rect[1] + EDGE_BAND * height or l.bbox[1] > p.rect[3] - EDGE_BAND * height
-            if (not key or re.fullmatch(r"[#\W_]*", key) or (recurs >= threshold and (near_edge or 2 * recurs >= len(pages)))
+            running = recurs >= threshold and (near_edge or 2 * recurs >= len(pages))
+            if (not key or re.fullmatch(r"[#\W_]*", key) or running
                     or (in_margin and len(key) < 40) or (shouting and anywhere[key] >= 3)):
                 l.furniture = True
