@@ -92,6 +92,13 @@ def test_spanish_questions_get_their_specialty(tagger, stem, options, expected):
     assert tagger.tag({"stem": stem, "options": options})["specialty"][0].id == expected
 
 
+@pytest.mark.parametrize("cover,profession", [("PRUEBAS SELECTIVAS 2023. CUADERNO DE EXAMEN. MIR", "pro.physician"),
+                                               ("PRUEBAS SELECTIVAS 2023. EIR", "pro.nurse"),
+                                               ("PRUEBAS SELECTIVAS 2023. FIR", "pro.pharmacist")])
+def test_spains_residency_exams_name_their_profession(tagger, cover, profession):
+    assert tagger.tag({"exam": cover, "stem": "Paciente con fiebre."})["profession"][0].id == profession
+
+
 def test_abbreviations_need_a_safe_context(tagger):
     assert "modality" not in tagger.tag({"caption": "Dengue cases in the US population by state"})
     assert "modality" not in tagger.tag({"stem": "A 19-year-old man who is in the US Army has a cough."})
