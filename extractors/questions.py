@@ -9,6 +9,7 @@ circled letters, or Private-Use-Area glyphs (which count up from the question's 
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -77,19 +78,34 @@ def _question_start(line: XLine, index: int) -> Start | None:
     return None
 
 
+OPTIONS_BETWEEN = 0.25   # on a step between two question starts with an option A between them
+
+
 def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
     """The longest run of starts numbered n, n+1, n+2... in reading order, in one style.
 
     A missing number (a start we could not see) may be skipped at a cost, so one unreadable
-    question does not cut a booklet in two.
+    question does not cut a booklet in two. A step from one start to the next that ends on an option A
+    (no other start after it) counts a little more: a question's options come last before the next
+    question, while a list of numbered statements in a stem ("1. ... 2. ... 3. ...") has none between
+    its items and comes before the options.
     """
+    first_options = [i for i, line in enumerate(lines) if any(m.letter in "Aa" for m in _markers(line, i))]
+    start_lines = sorted(s.line_index for s in starts)
+
+    def answered(j: int, i: int) -> bool:
+        """An option A after start j, before start i, and after every other start between them."""
+        a, b = starts[j].line_index, starts[i].line_index
+        k = bisect.bisect_left(first_options, b) - 1
+        c = bisect.bisect_left(start_lines, b) - 1
+        return k >= 0 and first_options[k] > a and first_options[k] > start_lines[c]
     best: dict[int, tuple[float, int | None]] = {}   # start index -> (score, previous index)
     last_by_key: dict[tuple[str, int], list[int]] = {}
     for i, s in enumerate(starts):
         score, prev = 1.0, None
         for gap in (1, 2, 3):
             for j in reversed(last_by_key.get((s.style, s.number - gap), [])):  # nearest first on ties
-                cand = best[j][0] + 1.0 - 0.6 * (gap - 1)
+                cand = best[j][0] + 1.0 - 0.6 * (gap - 1) + (OPTIONS_BETWEEN if answered(j, i) else 0.0)
                 if cand > score:
                     score, prev = cand, j
         best[i] = (score, prev)

@@ -310,3 +310,25 @@ def test_booklet_with_numbered_options_and_its_key_end_to_end(tmp_path):
             assert q.answer is None and q.answer_status == "annulled"
         else:
             assert q.answer == _KEY_ANSWERS[q.number - 1] and q.answer_status == "keyed"
+
+
+def test_numbered_statements_inside_a_stem_are_not_questions(tmp_path):
+    """'1. ... 2. ... 3. ...' statements in question 2's stem, numbered in the questions' own style: the
+    questions are still 1, 2, 3..., each with its whole stem (a question's options come before the next)."""
+    import textwrap
+    doc = pymupdf.open()
+    page, y, want = doc.new_page(), 70.0, {}
+    for q in range(1, 21):
+        items = [f"{k}. statement number {k} about the case" for k in (1, 2, 3)] if q % 4 == 2 else []
+        want[q] = " ".join([_stem(q)] + items)
+        lines = textwrap.wrap(f"{q}. " + _stem(q), 95) + items
+        lines += [f"({'ABCD'[i]}) {text}" for i, text in enumerate(_OPTIONS[q % 3])]
+        for text in lines:
+            if y > 790:
+                page, y = doc.new_page(), 70.0
+            page.insert_text((50 + (12 if text.startswith("(") else 0), y), text, fontsize=9.5)
+            y += 13
+        y += 10
+    doc.save(tmp_path / "b.pdf")
+    result = extract_exam(tmp_path / "b.pdf")
+    assert {q.number: q.stem for q in result.questions} == want
