@@ -16,7 +16,8 @@ import jsonschema
 import yaml
 
 FACETS = ("modality", "anatomy", "specialty", "profession")
-LANGUAGES = ("en", "pt", "es", "zh")
+LANGUAGES = ("en", "pt", "es", "zh")      # every node has terms in each
+MORE_LANGUAGES = ("it",)                  # the commonest terms only
 
 
 class TaxonomyError(ValueError):
@@ -99,7 +100,7 @@ def parse_facet(data: dict, source: str = "<facet>") -> Facet:
                 raise TaxonomyError(f"{source}: node id {nid} appears twice")
             kids = item.get("children", [])
             nodes[nid] = Node(nid, item["name"], data["facet"], parent, depth,
-                              {lang: tuple(item["terms"][lang]) for lang in LANGUAGES},
+                              {lang: tuple(item["terms"].get(lang, ())) for lang in LANGUAGES + MORE_LANGUAGES},
                               tuple(item.get("abbr", [])), tuple(k["id"] for k in kids), tuple(item.get("weak", [])))
             walk(kids, nid, depth + 1)
 

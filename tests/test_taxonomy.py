@@ -99,6 +99,19 @@ def test_spains_residency_exams_name_their_profession(tagger, cover, profession)
     assert tagger.tag({"exam": cover, "stem": "Paciente con fiebre."})["profession"][0].id == profession
 
 
+@pytest.mark.parametrize("caption,modality,anatomy", [
+    ("Figura 2.3. Risonanza magnetica pesata in T2: lesione iperintensa del lobo frontale.", "mod.mri", "ana.cerebrum"),
+    ("Figura 5. Ecografia addominale: calcolosi della colecisti.", "mod.ultrasound", "ana.gallbladder"),
+    ("Figura 6. Preparato istologico (ematossilina-eosina) di adenocarcinoma del colon.", "mod.histopathology",
+     "ana.large_intestine"),
+    ("Figura 9. Elettrocardiogramma a 12 derivazioni in un paziente con dolore al torace.", "mod.ecg", "ana.chest"),
+])
+def test_italian_captions_get_modality_and_organ(tagger, caption, modality, anatomy):
+    """Italian, the commonest terms (an optional fifth language): books like the dev corpus's neuroradiology."""
+    labels = tagger.tag({"caption": caption})
+    assert labels["modality"][0].id == modality and labels["anatomy"][0].id == anatomy
+
+
 def test_abbreviations_need_a_safe_context(tagger):
     assert "modality" not in tagger.tag({"caption": "Dengue cases in the US population by state"})
     assert "modality" not in tagger.tag({"stem": "A 19-year-old man who is in the US Army has a cough."})
