@@ -18,7 +18,8 @@ _WORDS = {
     "plate": "figure", "illustration": "figure", "ilustração": "figure", "figuur": "figure",
     "table": "table", "tables": "table", "tabela": "table", "tabelas": "table", "tabla": "table",
     "tablas": "table", "quadro": "table", "quadros": "table", "tab": "table", "tabelle": "table",
-    "tableau": "table", "tabella": "table",
+    "tableau": "table", "tabella": "table", "cuadro": "table", "cuadros": "table", "immagine": "figure",
+    "schema": "figure",
 }
 _CJK_WORDS = {"图": "figure", "圖": "figure", "表": "table"}
 
@@ -43,7 +44,8 @@ _FAMILY = {"figs": "figure", "figures": "figure", "fig": "figure", "figura": "fi
            "imagem": "figure", "图": "figure", "圖": "figure", "tables": "table", "tabela": "table",
            "tabelas": "table", "tabla": "table", "tablas": "table", "tab": "table", "tabelle": "table",
            "tableau": "table", "tabella": "table", "表": "table", "quadros": "quadro", "gráficos": "gráfico",
-           "grafico": "gráfico", "esquema": "scheme", "ilustração": "illustration"}
+           "grafico": "gráfico", "esquema": "scheme", "schema": "scheme", "ilustração": "illustration",
+           "cuadros": "cuadro", "immagine": "figure"}
 
 
 def word_family(word: str) -> str:

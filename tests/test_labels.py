@@ -10,6 +10,7 @@ from extractors.labels import citations_in, label_at_start
     ("\x08Table 2.1 Case definitions", "table", "2.1"),
     ("Figura 1.2. Risonanza", "figure", "1.2"),
     ("Tabela 3 - Achados", "table", "3"),
+    ("Cuadro 2. Criterios diagnósticos", "table", "2"), ("Immagine 4. RM encefalo", "figure", "4"),
     ("Quadro 2 Critérios", "table", "2"),
     ("Abb. 5 Röntgen", "figure", "5"),
     ("Figure A.1 Anatomical axes", "figure", "A.1"),
@@ -23,7 +24,8 @@ def test_caption_labels(text, kind, number):
     assert label is not None and (label.kind, label.number) == (kind, number)
 
 
-@pytest.mark.parametrize("text", ["Figures show", "Figure. The end", "Tablespoon 2", "Boxes 3"])
+@pytest.mark.parametrize("text", ["Figures show", "Figure. The end", "Tablespoon 2", "Boxes 3",
+                                  "Cuadro clínico de 3 días"])
 def test_not_labels(text):
     assert label_at_start(text) is None
 
