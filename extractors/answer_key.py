@@ -188,11 +188,16 @@ class AmbiguousKey(ValueError):
                          "it seems to hold several booklets or versions; pass a key for this booklet alone")
 
 
-def parse_key_pages(pages: list[pymupdf.Page], source: str) -> AnswerKey:
+def parse_key_pages(pages: list[pymupdf.Page], source: str, min_share: float = 0.0) -> AnswerKey:
+    """``min_share``: a page whose paired words are a smaller share of its words is no key page."""
     key = AnswerKey(files=[source])
     page_of: dict[int, int] = {}
     for page in pages:
-        for number, (_, ans) in sorted(_pairs(_words(page)).items()):
+        words = _words(page)
+        pairs = _pairs(words)
+        if 2 * len(pairs) < min_share * len(words):
+            continue
+        for number, (_, ans) in sorted(pairs.items()):
             answer, note = _answer_of(ans.text)
             if number in key.entries and key.entries[number].answer != answer:
                 raise AmbiguousKey(number, [str(key.entries[number].answer), str(answer)],
@@ -228,11 +233,8 @@ def key_in_booklet(doc: pymupdf.Document, numbers: set[int], source: str) -> tup
     found = AnswerKey(files=[])
     pages: list[int] = []
     for pno in range(max(0, doc.page_count - 4), doc.page_count):
-        words = _words(doc[pno])
         try:
-            if 2 * len(_pairs(words)) < KEY_PAGE_SHARE * len(words):
-                continue
-            key = parse_key_pages([doc[pno]], f"{source} p{pno + 1}")
+            key = parse_key_pages([doc[pno]], f"{source} p{pno + 1}", KEY_PAGE_SHARE)
         except AmbiguousKey:
             continue     # numbers with two answers: not this booklet's key (or not a key)
         hits = [n for n in key.entries if n in numbers and key.entries[n].answer is not None]
