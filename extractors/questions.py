@@ -78,7 +78,7 @@ def _question_start(line: XLine, index: int) -> Start | None:
     return None
 
 
-OPTIONS_BETWEEN = 0.25   # on a step between two question starts with an option A between them
+OPTIONS_BETWEEN = 0.25   # on a step between two question starts that ends on an option A
 
 
 def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
@@ -263,16 +263,17 @@ def option_markers(lines: list[XLine], option_starts: list[Start]) -> list[Marke
 def build_question(lines: list[XLine], start: Start, end_index: int, run: list[Marker] | None = None) -> Question:
     """The question from its start line up to (not including) ``end_index``; ``run``: its option markers
     where they are known already (numbered options), else they are looked for."""
-    markers: list[Marker] = []
     first_offset = start.offset
-    for i in range(start.line_index, end_index) if run is None else ():
-        if lines[i].furniture:
-            continue
-        found = line_markers(lines[i], i)
-        if i == start.line_index:
-            found = [m for m in found if m.start >= first_offset]
-        markers.extend(found)
-    run = option_run(markers) if run is None else run
+    if run is None:
+        markers: list[Marker] = []
+        for i in range(start.line_index, end_index):
+            if lines[i].furniture:
+                continue
+            found = line_markers(lines[i], i)
+            if i == start.line_index:
+                found = [m for m in found if m.start >= first_offset]
+            markers.extend(found)
+        run = option_run(markers)
     stem_from = (start.line_index, first_offset)
     if not run:
         stem = join_lines(_cut(lines, stem_from, (end_index - 1, 10**9)))
