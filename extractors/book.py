@@ -18,10 +18,11 @@ from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.rotation import DOWN, UP, frame_of, rotated_view
 from extractors.sections import page_sections, running_title
+from extractors.text_join import word_count
 from extractors.region_classifier import classify_lines, document_stats, mark_decorations
 
 EXTRACTOR = "book-figures"
-VERSION = "0.2.1"
+VERSION = "0.2.2"
 
 
 @dataclass
@@ -126,7 +127,7 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
 
 def _looks_like_title(text: str | None) -> bool:
     """Metadata titles are often a file name ("DHF_guidelines_COVER.indd", "Microsoft Word - ch3.doc")."""
-    if not text or len(text.split()) < 3:
+    if not text or word_count(text) < 3:
         return False
     return not re.search(r"\.(indd|docx?|pdf|tex|qxd|pages|odt|rtf)\b|^microsoft word|^untitled", text, re.IGNORECASE)
 
@@ -149,7 +150,7 @@ def document_title(doc) -> str | None:
     biggest = max(size for size, _ in lines)
     title = " ".join(text for size, text in lines if size >= biggest - 0.5)
     title = " ".join(title.split())[:300]
-    return title if len(title.split()) >= 2 else None
+    return title if word_count(title) >= 2 else None
 
 
 def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int, list]]:

@@ -8,7 +8,7 @@ from extractors.caption_detector import CaptionStart, ContinuationMarker
 from extractors.geometry import Box, union, x_overlap
 from extractors.labels import label_at_start
 from extractors.page_content import Line, PageContent
-from extractors.text_join import rejoin_hyphenated
+from extractors.text_join import join_lines
 
 MAX_LINES = 60
 
@@ -31,12 +31,8 @@ class Caption:
 
 
 def join_text(lines: list[Line]) -> str:
-    """Whitespace-normalised text; a word hyphenated at a line end is rejoined."""
-    out = ""
-    for ln in lines:
-        t = ln.text.replace("\u00ad", "")
-        joined = rejoin_hyphenated(out, t.lstrip())
-        out = joined if joined is not None else f"{out} {t}" if out else t
+    """Whitespace-normalised text; a word hyphenated at a line end is rejoined, CJK lines join without a space."""
+    out = join_lines([ln.text.replace("\u00ad", "") for ln in lines])
     out = re.sub(r"[\x00-\x08\x0b-\x1f]", "", out)
     return " ".join(out.split())
 

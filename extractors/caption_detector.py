@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from extractors.labels import Label, label_at_start
 from extractors.page_content import Line, PageContent
 from extractors.region_classifier import DocStats
+from extractors.text_join import is_cjk
 
 _CONTINUATION = re.compile(r"^[.:]?\s*\(?\s*(cont(\.|inued|inuação|inuación|inua)?)\b", re.IGNORECASE)
-# "Figure 2.", "Fig. 2:", "Figura 1 – Título", "FIG 3\u2002", "Table 1" alone on its line
-_STRONG_DELIM = re.compile(r"^(\s*[.:|]|[\u2002\u2003\t]|\s{2,}|\s+[\u2014\u2013\-]\s|\s*$)")
+# "Figure 2.", "Fig. 2:", "Figura 1 – Título", "FIG 3\u2002", "图1：", "Table 1" alone on its line
+_STRONG_DELIM = re.compile(r"^(\s*[.:|\uff1a]|[\u2002\u2003\u3000\t]|\s{2,}|\s+[\u2014\u2013\-]\s|\s*$)")
 # "Figure 3a).", "Fig. 2, 3", "Figure 1\u2014figure supplement 2": a mention, not a caption
 _REJECT_NEXT = re.compile(r"^(\s*[),;/]|[\u2014\u2013\-]\S)")
 
@@ -48,7 +49,8 @@ def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocSt
     score = 0.0
     if label_bold:
         score += 3 if not line.bold or len(line.text) < 80 else 2
-    if _STRONG_DELIM.match(rest):
+    # running CJK text has no spaces, so a space after "图1-1" sets a caption apart ("如图1-1所示" has none)
+    if _STRONG_DELIM.match(rest) or (is_cjk(label.word[0]) and rest[:1].isspace()):
         score += 2
     if first_in_block:
         score += 1

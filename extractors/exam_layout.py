@@ -15,7 +15,7 @@ import pymupdf
 
 from extractors.geometry import Box, union
 from extractors.page_content import TEXT_FLAGS
-from extractors.text_join import rejoin_hyphenated
+from extractors.text_join import is_cjk
 
 
 @dataclass(slots=True)
@@ -65,14 +65,6 @@ class ExamPage:
     ocr: bool = False
 
 
-def is_cjk(ch: str) -> bool:
-    if not ch:
-        return False
-    o = ord(ch)
-    return (0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x3000 <= o <= 0x303F
-            or 0xE000 <= o <= 0xF8FF)
-
-
 def join_spans(spans: list[XSpan]) -> str:
     out = ""
     prev = None
@@ -84,24 +76,6 @@ def join_spans(spans: list[XSpan]) -> str:
                 out += " "
         out += t
         prev = s
-    return out
-
-
-def join_lines(texts: list[str]) -> str:
-    """Lines of one paragraph: no space across a break next to a CJK character or inside a hyphenated
-    word, one space otherwise."""
-    out = ""
-    for t in texts:
-        t = t.strip()
-        if not t:
-            continue
-        joined = rejoin_hyphenated(out, t)
-        if joined is not None:
-            out = joined
-            continue
-        if out and not (is_cjk(out[-1]) or is_cjk(t[0])):
-            out += " "
-        out += t
     return out
 
 

@@ -21,7 +21,7 @@ _WORDS = {
     "tableau": "table", "tabella": "table", "cuadro": "table", "cuadros": "table", "immagine": "figure",
     "schema": "figure",
 }
-_CJK_WORDS = {"图": "figure", "圖": "figure", "表": "table"}
+_CJK_WORDS = {"图": "figure", "圖": "figure", "図": "figure", "表": "table"}
 
 _WORD_RE = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
 _DASH = "\\-\u2010\u2011\u2012\u2013\u2212"
@@ -31,7 +31,7 @@ NUMBER = (rf"(?:[A-Z]\.\d+(?:[.{_DASH}]\d+)*|S\d+(?:\.\d+)?|\d+(?:[.{_DASH}]\d+)
 _SPACE = "[ \t\u00a0\u2002\u2003\u2009\u202f]"
 
 LABEL_RE = re.compile(
-    rf"(?P<word>(?:{_WORD_RE})\.?|[图圖表])(?P<space>{_SPACE}*)(?P<num>{NUMBER})",
+    rf"(?P<word>(?:{_WORD_RE})\.?|[图圖図表])(?P<space>{_SPACE}*)(?P<num>{NUMBER})",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"^[\x00-\x1f\s]+")
@@ -41,7 +41,7 @@ _CONTROL = re.compile(r"^[\x00-\x1f\s]+")
 # "Tabela 1", are different objects that share a kind and a number.
 _FAMILY = {"figs": "figure", "figures": "figure", "fig": "figure", "figura": "figure", "figuras": "figure",
            "figur": "figure", "figuur": "figure", "abbildung": "figure", "abb": "figure", "imagen": "figure",
-           "imagem": "figure", "图": "figure", "圖": "figure", "tables": "table", "tabela": "table",
+           "imagem": "figure", "图": "figure", "圖": "figure", "図": "figure", "tables": "table", "tabela": "table",
            "tabelas": "table", "tabla": "table", "tablas": "table", "tab": "table", "tabelle": "table",
            "tableau": "table", "tabella": "table", "表": "table", "quadros": "quadro", "gráficos": "gráfico",
            "grafico": "gráfico", "esquema": "scheme", "schema": "scheme", "ilustração": "illustration",

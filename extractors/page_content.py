@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pymupdf
 
 from extractors.geometry import Box, area, clip, height, width
+from extractors.labels import label_at_start
 
 TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_LIGATURES & ~pymupdf.TEXT_PRESERVE_IMAGES)
 _GRAPHIC_TYPES = ("fill-path", "stroke-path", "fill-image", "fill-imgmask", "fill-shade")
@@ -98,14 +99,17 @@ def _lines_from_dict(d: dict) -> list[Line]:
 
 
 def _join_same_baseline(raw):
-    """Merge PyMuPDF lines of one block that sit on the same baseline (word-split lines)."""
+    """Merge PyMuPDF lines of one block that sit on the same baseline (word-split lines).
+
+    A caption label set apart by a wide gap starts a line of its own: two short captions side by side."""
     out: list[list] = []
     for bbox, direction, spans in raw:
         if out:
             pb, pdir, pspans = out[-1]
             horizontal = abs(direction[0] - 1.0) < 0.05 and pdir == direction
             overlap = min(pb[3], bbox[3]) - max(pb[1], bbox[1])
-            if horizontal and overlap > 0.5 * min(height(pb), height(bbox)) and bbox[0] >= pb[0]:
+            beside = bbox[0] - pb[2] > 2.5 * spans[0].size and label_at_start(spans[0].text) is not None
+            if horizontal and overlap > 0.5 * min(height(pb), height(bbox)) and bbox[0] >= pb[0] and not beside:
                 out[-1] = [(min(pb[0], bbox[0]), min(pb[1], bbox[1]), max(pb[2], bbox[2]), max(pb[3], bbox[3])),
                            pdir, pspans + spans]
                 continue

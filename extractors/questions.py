@@ -14,7 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from extractors.exam_layout import XLine, is_cjk, join_lines
+from extractors.exam_layout import XLine
+from extractors.text_join import is_cjk, join_lines
 
 _KEYWORDS = r"QUEST[ÃA]O|Quest[ãa]o|QUESTION|Question|PREGUNTA|Pregunta|PERGUNTA|Pergunta|ITEM|Item|Domanda|DOMANDA"
 _KW = re.compile(rf"^\s*({_KEYWORDS})\s*[Nnº°.]*\s*(\d{{1,3}})\b\s*[.:)\-–—]?\s*(.*)$")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from extractors.geometry import Box, area, center, height, inside
 from extractors.page_content import PageContent
+from extractors.text_join import text_width, word_count
 
 
 @dataclass
@@ -69,12 +70,12 @@ def classify_lines(page: PageContent, stats: DocStats) -> None:
     tol = max(0.3, 0.04 * stats.body_size)
     for ln in page.lines:
         ln.in_image = any(inside(center(ln.bbox), b) for b in images)
-        words = len(ln.text.split())
+        words = word_count(ln.text)
         if ln.in_image:
             ln.role = "figure-text"
         elif (ln.bbox[3] < top + margin_band or ln.bbox[1] > bottom - margin_band) and len(ln.text) < 120:
             ln.role = "margin"
-        elif (ln.horizontal and abs(ln.size - stats.body_size) <= tol and len(ln.text) >= 30 and words >= 5
+        elif (ln.horizontal and abs(ln.size - stats.body_size) <= tol and text_width(ln.text) >= 30 and words >= 5
               and not _looks_tabular(ln)):
             ln.role = "body"
         else:

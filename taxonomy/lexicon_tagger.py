@@ -1,6 +1,7 @@
 """The deterministic tagger: taxonomy terms found in captions, citing text and question text.
 
-Matching is done on text folded for comparison (NFKC, lower case, accents off) with an offset map
+Matching is done on text folded for comparison (NFKC, lower case, accents off, Traditional Chinese
+characters as Simplified, so that the terms of either script find text in both) with an offset map
 back to the original, so evidence spans quote the text as printed. Terms match as whole words in
 alphabetic scripts and as substrings in CJK. The longest match wins where matches of one facet overlap.
 Abbreviations match case-sensitively as whole words; two-letter ones ("US", "TC", "RM") count only
@@ -15,11 +16,43 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import opencc
 
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.4.3"
+VERSION = "1.5.0"
+
+_CJK_BLOCKS = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F))
+# A word's edges: not inside a word of an alphabetic script. CJK characters are word characters to the
+# regex engine but no letters of an English term, and Chinese text runs them on ("有關Guillain-Barré").
+_CJK_CLASS = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _CJK_BLOCKS)
+_NOT_IN_WORD_BEFORE = rf"(?<!(?![{_CJK_CLASS}])\w)"
+_NOT_IN_WORD_AFTER = rf"(?!(?![{_CJK_CLASS}])\w)"
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return any(a <= o <= b for a, b in _CJK_BLOCKS)
+
+
+_T2S = opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=None)
+def _simplified(ch: str) -> str:
+    """One character at a time, so that every folded character still points at one printed one."""
+    out = _T2S.convert(ch)
+    return out if len(out) == 1 else ch
+
+
+def simplified(text: str) -> str:
+    """``text`` with Traditional Chinese characters as Simplified, character for character: the patterns
+    below are written once and match either script, at the same offsets."""
+    return "".join(_simplified(ch) if _is_cjk(ch) else ch for ch in text)
+
 
 FIELD_WEIGHT = {"caption": 1.0, "stem": 1.0, "exam": 1.0, "answer": 1.0, "options": 0.6, "citing": 0.5,
                 "context": 0.5, "section": 0.6, "document": 0.15}
@@ -48,11 +81,11 @@ PRIOR_WEIGHT = {"anatomy": 0.6, "modality": 0.3}   # specialty from the organ sy
 # Regional anatomy ("abdomen", "neck", "hand") turns up in every physical examination; an organ named
 # in the text is better evidence of what a record is about.
 REGIONAL_ROOT, REGIONAL_WEIGHT = "ana.regions", 0.4
-_CONTEXT = re.compile(
+_CONTEXT = re.compile(simplified(
     r"(scan|image|imaging|guided|shows|showed|revealed|demonstrat|finding|exam|study|de tórax|de crânio|"
     r"de abdome|do abdome|do tórax|de crânio|craniano|abdominal|with contrast|com contraste|sin contraste|"
     r"sem contraste|con contraste|contrasto|axial|assiale|sagittal|coronal|della testa|del torace|dell.addome|"
-    r"del cranio|encefalo|mostra|evidenzia|檢查|掃描|影像)", re.IGNORECASE)
+    r"del cranio|encefalo|mostra|evidenzia|檢查|掃描|影像)"), re.IGNORECASE)
 
 
 # Idioms that contain a body part's name but are not about the body.
@@ -69,29 +102,30 @@ CHILD_NODE, CHILD_YEARS = "spe.pediatrics", 13
 # pediatric cardiology, nephrology or hematology-oncology are; a child's skin, mind, nerves, eyes or
 # surgery keep their own field (dermatology, child psychiatry, pediatric surgery).
 CHILD_FIELDS = ("spe.internal", "spe.genetics")
-_CHILD_AGE = re.compile(
+_CHILD_AGE = re.compile(simplified(
     r"\b(?:(?P<y>\d{1,2})[- ]year[- ]old|\d{1,2}[- ](?:month|week|day)[- ]old|"
     r"(?:de|com|con|tem|tiene) (?P<y2>\d{1,2}) (?:anos|años|anni)\b|"
     r"(?:de|com|con) \d{1,2} (?:meses|dias|días|mesi)\b|age: (?P<y4>\d{1,2}) years?\b)|"
-    r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大", re.IGNORECASE)
+    r"(?P<y3>\d{1,2}) ?歲|\d{1,2} ?(?:個月|週|天)大"), re.IGNORECASE)
 # Words for a child patient, where a vignette gives no age (an adolescent is no child here).
-_CHILD_WORD = re.compile(
+_CHILD_WORD = re.compile(simplified(
     r"\b(?:child|children|boy|girl|toddler|infant|newborn|neonate|criança|menino|menina|escolar|"
     r"pré-escolar|lactente|recém-nascido|niño|niña|lactante|recién nacido)\b|"
-    r"兒童|男童|女童|病童|患童|男孩|女孩|小孩|嬰|新生兒", re.IGNORECASE)
+    r"兒童|男童|女童|病童|患童|男孩|女孩|小孩|嬰|新生兒"), re.IGNORECASE)
 
 
 # A pregnant patient ("at 31 weeks' gestation", "primigesta", "懷孕") takes her infections, diabetes or
 # thyroid disease to prenatal care: they are obstetrics, as a child's are pediatrics.
 PREGNANCY_NODE, PREGNANCY_FIELDS = "spe.obgyn", ("spe.internal",)
-_PREGNANT = re.compile(
+_PREGNANT = re.compile(simplified(
     r"\b(?:is|was) (?:\d{1,2} weeks )?pregnant\b|\bpregnant (?:woman|patient)\b|weeks['’]? (?:of )?gestation|"
     r"\b(?:gestante|grávida|primigesta|secundigesta|multigesta|embarazada|primigestante)\b|idade gestacional|"
-    r"semanas de gesta|semanas de embarazo|懷孕|孕婦|妊娠", re.IGNORECASE)
+    r"semanas de gesta|semanas de embarazo|懷孕|孕婦|妊娠"), re.IGNORECASE)
 
 # A cover's field for the candidate's profession ("類科：醫師", "Cargo: Médico") names it, where the rest of the
 # cover lists every profession examined in that session.
-_PROFESSION_FIELD = re.compile(r"(?:類\s*科|cargo|profissao|profesion|profession)\s*[:：]\s*([^\s:：]{1,40})")
+_PROFESSION_FIELD = re.compile(
+    simplified(r"(?:類\s*科|cargo|profissao|profesion|profession)\s*[:：]\s*([^\s:：]{1,40})"))
 DISPLAY_ITEMS = {"mod.table", "mod.chart", "mod.illustration"}   # kinds a document numbers and refers to
 _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 
@@ -103,11 +137,11 @@ _XREF = re.compile(r"\s?(?:\d|[IVX]+\b|S\d|[A-Z]\.?\d)")
 # are no cues: "Which of the following is NOT a feature of Graves disease?" is about Graves disease.
 NEGATED_FACETS = {"specialty"}
 NEGATION_WORDS = 6
-_NEG_CUE = re.compile(
+_NEG_CUE = re.compile(simplified(
     r"\b(?:without|denies|denied|denying|negative for|absence of|free of|(?:has|have|had|did|does) not (?:had|have|"
     r"experienced|noticed)|nega(?:m|ndo|va|ou|do)?|niega|negó|negando|sem|sin|senza|ausência de|ausencia de|"
     r"assenza di|nenhum|nenhuma|ningún|ninguna|não (?:apresenta|apresentava|há|havia|tem|teve|refere|houve)|"
-    r"no (?:presenta|hay|tiene|refiere))\b|(?:無(?![法力菌關論])|沒有|没有|否認|未見|未有)", re.IGNORECASE)
+    r"no (?:presenta|hay|tiene|refiere))\b|(?:無(?![法力菌關論])|沒有|没有|否認|未見|未有)"), re.IGNORECASE)
 _NEG_NO = re.compile(r"\bno\b", re.IGNORECASE)      # English "no"; in Portuguese it is "in the"
 _NEG_END = re.compile(r"[.;:!?。；：，]|\b(?:but|however|although|except|mas|porém|pero|aunque|ma)\b", re.IGNORECASE)
 _ENGLISH = re.compile(r"\b(?:the|of|and|with|was|has|is)\b", re.IGNORECASE)
@@ -168,19 +202,6 @@ def negated_scopes(text: str) -> list[tuple[int, int]]:
     return scopes
 
 
-_CJK_BLOCKS = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F))
-# A word's edges: not inside a word of an alphabetic script. CJK characters are word characters to the
-# regex engine but no letters of an English term, and Chinese text runs them on ("有關Guillain-Barré").
-_CJK_CLASS = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _CJK_BLOCKS)
-_NOT_IN_WORD_BEFORE = rf"(?<!(?![{_CJK_CLASS}])\w)"
-_NOT_IN_WORD_AFTER = rf"(?!(?![{_CJK_CLASS}])\w)"
-
-
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return any(a <= o <= b for a, b in _CJK_BLOCKS)
-
-
 def fold(text: str) -> tuple[str, list[int]]:
     """Text folded for matching, and for each folded character the index of its original one."""
     out: list[str] = []
@@ -196,6 +217,8 @@ def fold(text: str) -> tuple[str, list[int]]:
             out.append("ñ")
             index.append(i)
             continue
+        if _is_cjk(ch):
+            ch = _simplified(ch)
         for c in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch)):
             if unicodedata.combining(c):
                 continue
@@ -330,6 +353,7 @@ class LexiconTagger:
     # -- matching ----------------------------------------------------------------------------
     def _hits(self, field_name: str, text: str) -> list[_Hit]:
         folded, index = fold(text)
+        plain = simplified(text)
         spans: list[tuple[int, int, str, list[tuple[str, str]], str | None]] = []
         for facet_name, rx in self._patterns:
             for m in rx.finditer(folded):
@@ -347,7 +371,7 @@ class LexiconTagger:
         for m in self._abbr_re.finditer(text):
             abbr = m.group(1)
             if len(abbr) <= 2:
-                window = text[max(0, m.start() - 30): m.end() + 30]
+                window = plain[max(0, m.start() - 30): m.end() + 30]
                 if not _CONTEXT.search(window):
                     continue
             for facet_name in {f for f, _ in self._abbr[abbr]}:
@@ -357,8 +381,8 @@ class LexiconTagger:
         # and is dropped)
         spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
         taken: dict[str, list[tuple[int, int]]] = {}
-        negated = negated_scopes(text)
-        past = history_scopes(text)
+        negated = negated_scopes(plain)
+        past = history_scopes(plain)
         hits = []
         w = FIELD_WEIGHT.get(field_name, 0.5)
         for start, end, facet_name, owners, term in spans:
@@ -374,7 +398,7 @@ class LexiconTagger:
                 if node_id in self._regional:
                     weight *= REGIONAL_WEIGHT
                 hits.append(_Hit(node_id, facet, field_name, start, end, w * weight))
-        for m in _CHILD_AGE.finditer(text):     # "a 5-year-old", "de 4 anos", "6 歲": a child, like "boy"
+        for m in _CHILD_AGE.finditer(plain):     # "a 5-year-old", "de 4 anos", "6 歲": a child, like "boy"
             years = _years(m)
             if years is None or int(years) < CHILD_YEARS:
                 hits.append(_Hit(CHILD_NODE, "specialty", field_name, m.start(), m.end(),
@@ -422,7 +446,7 @@ class LexiconTagger:
         for facet_name in ("modality", "anatomy", "specialty", "profession"):
             if facet_name == "specialty":
                 hits += self._prior_hits(out) + _spoken_options(fields)
-                vignette = fields.get("stem") or fields.get("caption") or ""
+                vignette = simplified(fields.get("stem") or fields.get("caption") or "")
                 patient = CHILD_NODE if _a_child(vignette) else PREGNANCY_NODE if _PREGNANT.search(vignette) else None
                 for h in hits if patient else ():
                     if h.node_id in self._moved[patient]:

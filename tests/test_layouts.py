@@ -1,5 +1,6 @@
 """Layouts the dev corpus lacks, made here: two columns with a full-width float, a table with no
-rules (caption above), a vector chart with its caption above, Portuguese labels."""
+rules (caption above), a vector chart with its caption above, Portuguese labels, two figures side by
+side with one-line captions, and a Chinese book."""
 import pymupdf
 import pytest
 
@@ -84,3 +85,46 @@ def test_pages_with_rotate_give_boxes_in_page_space_and_upright_crops(tmp_path, 
     assert (w, h) == (h0, w0)  # the page is shown turned, and so is the figure
     dark = ImageStat.Stat(Image.open(io.BytesIO(png)).convert("L")).mean[0]
     assert dark < 110  # the radiograph, not the white text column beside it
+
+
+def test_two_figures_side_by_side_with_one_line_captions(tmp_path):
+    """PyMuPDF gives both captions one baseline in one block; each figure keeps its own."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=595, height=842)
+    p.insert_image(pymupdf.Rect(60, 60, 290, 240), stream=_radiograph(3, (400, 300)))
+    p.insert_image(pymupdf.Rect(305, 60, 535, 240), stream=_radiograph(4, (400, 300)))
+    p.insert_htmlbox(pymupdf.Rect(60, 246, 290, 290), "<p>Figure 2. Ultrasound of the gallbladder.</p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(305, 246, 535, 290), "<p>Figure 3. Ultrasound of the kidney.</p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(60, 300, 535, 800), f"<p>{PARA * 6} As Figuras 2 e 3 mostram.</p>", css=CSS)
+    doc.save(tmp_path / "pair.pdf")
+    figures = {f.label: f for f in extract_book(tmp_path / "pair.pdf").figures}
+    assert figures["Figure 2"].caption_text == "Figure 2. Ultrasound of the gallbladder."
+    assert figures["Figure 3"].caption_text == "Figure 3. Ultrasound of the kidney."
+    assert iou(figures["Figure 2"].figure_bbox, (60, 60, 290, 240)) > 0.9
+    assert iou(figures["Figure 3"].figure_bbox, (305, 60, 535, 240)) > 0.9
+
+
+def test_chinese_book_gives_figures_captions_and_citing_paragraphs(tmp_path):
+    """No spaces between words: body lines are still running text, '图1-1 ...' is a caption and
+    '如图1-1所示' a citation; a caption over two lines is joined without a space."""
+    css = "* {font-family: sans-serif; font-size: 10pt; line-height: 1.4} p {text-align: justify}"
+    para = "肺炎患者的胸部影像检查应结合临床病史与体格检查进行综合判断，并根据验前概率权衡每一项发现。"
+    caption = "胸部X线片显示右下肺实变，" * 5 + "治疗后复查。"
+    doc = pymupdf.open()
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 250), f"<p>{para * 6}如图1-1所示，病变位于右下叶。</p>", css=css)
+    p.insert_image(pymupdf.Rect(150, 260, 445, 460), stream=_radiograph(2, (400, 280)))
+    p.insert_htmlbox(pymupdf.Rect(150, 466, 445, 510), f"<p>图1-1 {caption}</p>", css=css.replace("10pt", "9pt"))
+    p.insert_htmlbox(pymupdf.Rect(60, 520, 535, 800), f"<p>{para * 9}</p>", css=css)
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 200), f"<p>{para * 5}</p>", css=css)
+    p.insert_image(pymupdf.Rect(150, 210, 445, 410), stream=_radiograph(3, (400, 280)))
+    p.insert_htmlbox(pymupdf.Rect(60, 416, 535, 450), "<p>圖1-2 頭部電腦斷層顯示左側硬膜下血腫</p>",
+                     css=css.replace("10pt", "9pt"))
+    p.insert_htmlbox(pymupdf.Rect(60, 460, 535, 800), f"<p>{para * 4}見圖1-2。{para * 6}</p>", css=css)
+    doc.save(tmp_path / "zh.pdf")
+    figures = {f.label: f for f in extract_book(tmp_path / "zh.pdf").figures}
+    assert set(figures) == {"图1-1", "圖1-2"}
+    assert figures["图1-1"].caption_text == f"图1-1 {caption}"
+    assert iou(figures["图1-1"].figure_bbox, (150, 260, 445, 460)) > 0.9
+    assert figures["图1-1"].cited_on_pages == [1] and figures["圖1-2"].cited_on_pages == [2]

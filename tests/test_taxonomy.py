@@ -112,6 +112,31 @@ def test_italian_captions_get_modality_and_organ(tagger, caption, modality, anat
     assert labels["modality"][0].id == modality and labels["anatomy"][0].id == anatomy
 
 
+@pytest.mark.parametrize("caption,modality,anatomy", [
+    ("图2 磁共振成像显示脑干梗死", "mod.mri", "ana.brainstem"),
+    ("图5 腹部超声显示胆囊结石", "mod.ultrasound", "ana.gallbladder"),
+    ("图9 胃镜检查显示胃溃疡", "mod.endoscopy", "ana.stomach"),
+])
+def test_simplified_chinese_finds_the_terms_written_in_traditional(tagger, caption, modality, anatomy):
+    """Mainland books print Simplified characters; the terms are folded to one script with the text, and
+    the evidence still quotes the caption as printed."""
+    labels = tagger.tag({"caption": caption})
+    assert labels["modality"][0].id == modality and labels["anatomy"][0].id == anatomy
+    for label in labels["modality"] + labels["anatomy"]:
+        assert all(caption[e.start:e.end] == e.text for e in label.evidence)
+
+
+def test_simplified_and_traditional_questions_get_the_same_labels(tagger):
+    """Age and negation cues are written once and read in both scripts."""
+    child = ("患儿6岁，发热3天，咳嗽，右下肺湿啰音。最可能的诊断是？", "患儿6歲，發熱3天，咳嗽，右下肺濕囉音。最可能的診斷是？")
+    negated = ("患者男，60岁，无胸痛，无发热，头痛伴呕吐。", "患者男，60歲，無胸痛，無發熱，頭痛伴嘔吐。")
+    for simplified, traditional in (child, negated):
+        a, b = tagger.tag({"stem": simplified}), tagger.tag({"stem": traditional})
+        assert {f: [l.id for l in v] for f, v in a.items()} == {f: [l.id for l in v] for f, v in b.items()}
+    assert tagger.tag({"stem": child[0]})["specialty"][0].id == "spe.pediatrics"
+    assert tagger.tag({"stem": negated[0]})["specialty"][0].id == "spe.neurology"
+
+
 def test_abbreviations_need_a_safe_context(tagger):
     assert "modality" not in tagger.tag({"caption": "Dengue cases in the US population by state"})
     assert "modality" not in tagger.tag({"stem": "A 19-year-old man who is in the US Army has a cough."})
