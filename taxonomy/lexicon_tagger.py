@@ -111,7 +111,7 @@ _CHILD_AGE = re.compile(simplified(
 _CHILD_WORD = re.compile(simplified(
     r"\b(?:child|children|boy|girl|toddler|infant|newborn|neonate|criança|menino|menina|escolar|"
     r"pré-escolar|lactente|recém-nascido|niño|niña|lactante|recién nacido)\b|"
-    r"兒童|男童|女童|病童|患童|男孩|女孩|小孩|嬰|新生兒"), re.IGNORECASE)
+    r"兒童|男童|女童|病童|患童|患兒|小兒|幼兒|男孩|女孩|小孩|嬰|新生兒"), re.IGNORECASE)
 
 
 # A pregnant patient ("at 31 weeks' gestation", "primigesta", "懷孕") takes her infections, diabetes or

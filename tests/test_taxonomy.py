@@ -116,10 +116,15 @@ def test_italian_captions_get_modality_and_organ(tagger, caption, modality, anat
     ("图2 磁共振成像显示脑干梗死", "mod.mri", "ana.brainstem"),
     ("图5 腹部超声显示胆囊结石", "mod.ultrasound", "ana.gallbladder"),
     ("图9 胃镜检查显示胃溃疡", "mod.endoscopy", "ana.stomach"),
+    # words of the mainland's own (Taiwan says 眼底攝影, 乳房攝影, 食道, 副甲狀腺)
+    ("图3 眼底照相显示视网膜出血", "mod.fundus", "ana.retina"),
+    ("图4 钼靶显示乳腺肿块", "mod.mammography", "ana.breast"),
+    ("图6 食管钡餐造影显示食管狭窄", "mod.fluoroscopy", "ana.esophagus"),
+    ("图7 镜下见甲状旁腺腺瘤", "mod.microscopy", "ana.parathyroid"),
 ])
 def test_simplified_chinese_finds_the_terms_written_in_traditional(tagger, caption, modality, anatomy):
-    """Mainland books print Simplified characters; the terms are folded to one script with the text, and
-    the evidence still quotes the caption as printed."""
+    """Mainland books print Simplified characters and some words of their own; the terms are folded to
+    one script with the text, and the evidence still quotes the caption as printed."""
     labels = tagger.tag({"caption": caption})
     assert labels["modality"][0].id == modality and labels["anatomy"][0].id == anatomy
     for label in labels["modality"] + labels["anatomy"]:
