@@ -13,6 +13,7 @@ import pymupdf
 
 from extractors.geometry import Box, area, clip, height, width
 from extractors.labels import label_at_start
+from extractors.text_join import is_cjk
 
 TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_LIGATURES & ~pymupdf.TEXT_PRESERVE_IMAGES)
 _GRAPHIC_TYPES = ("fill-path", "stroke-path", "fill-image", "fill-imgmask", "fill-shade")
@@ -123,7 +124,8 @@ def _join_spans(spans: list[Span]) -> str:
     for s in spans:
         if prev is not None and not text.endswith((" ", "\t")) and not s.text.startswith((" ", "\t")):
             gap = s.bbox[0] - prev.bbox[2]
-            if gap > 0.15 * s.size:
+            # OCR gives Chinese word by word, with gaps; printed Chinese has no spaces between words
+            if gap > 0.15 * s.size and not (is_cjk(text[-1:]) and is_cjk(s.text[:1]) and gap < s.size):
                 text += " "
         text += s.text
         prev = s

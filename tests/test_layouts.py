@@ -104,27 +104,34 @@ def test_two_figures_side_by_side_with_one_line_captions(tmp_path):
     assert iou(figures["Figure 3"].figure_bbox, (305, 60, 535, 240)) > 0.9
 
 
+ZH_PARA = "肺炎患者的胸部影像检查应结合临床病史与体格检查进行综合判断，并根据验前概率权衡每一项发现。"
+ZH_CAPTION = "胸部X线片显示右下肺实变，" * 5 + "治疗后复查。"
+
+
+def chinese_book(path):
+    """Two pages of a Chinese book: '图1-1' (Simplified) and '圖1-2' (Traditional), each cited in the text."""
+    css = "* {font-family: sans-serif; font-size: 10pt; line-height: 1.4} p {text-align: justify}"
+    small = css.replace("10pt", "9pt")
+    doc = pymupdf.open()
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 250), f"<p>{ZH_PARA * 6}如图1-1所示，病变位于右下叶。</p>", css=css)
+    p.insert_image(pymupdf.Rect(150, 260, 445, 460), stream=_radiograph(2, (400, 280)))
+    p.insert_htmlbox(pymupdf.Rect(150, 466, 445, 510), f"<p>图1-1 {ZH_CAPTION}</p>", css=small)
+    p.insert_htmlbox(pymupdf.Rect(60, 520, 535, 800), f"<p>{ZH_PARA * 9}</p>", css=css)
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 200), f"<p>{ZH_PARA * 5}</p>", css=css)
+    p.insert_image(pymupdf.Rect(150, 210, 445, 410), stream=_radiograph(3, (400, 280)))
+    p.insert_htmlbox(pymupdf.Rect(60, 416, 535, 450), "<p>圖1-2 頭部電腦斷層顯示左側硬膜下血腫</p>", css=small)
+    p.insert_htmlbox(pymupdf.Rect(60, 460, 535, 800), f"<p>{ZH_PARA * 4}見圖1-2。{ZH_PARA * 6}</p>", css=css)
+    doc.save(path)
+    return path
+
+
 def test_chinese_book_gives_figures_captions_and_citing_paragraphs(tmp_path):
     """No spaces between words: body lines are still running text, '图1-1 ...' is a caption and
     '如图1-1所示' a citation; a caption over two lines is joined without a space."""
-    css = "* {font-family: sans-serif; font-size: 10pt; line-height: 1.4} p {text-align: justify}"
-    para = "肺炎患者的胸部影像检查应结合临床病史与体格检查进行综合判断，并根据验前概率权衡每一项发现。"
-    caption = "胸部X线片显示右下肺实变，" * 5 + "治疗后复查。"
-    doc = pymupdf.open()
-    p = doc.new_page(width=595, height=842)
-    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 250), f"<p>{para * 6}如图1-1所示，病变位于右下叶。</p>", css=css)
-    p.insert_image(pymupdf.Rect(150, 260, 445, 460), stream=_radiograph(2, (400, 280)))
-    p.insert_htmlbox(pymupdf.Rect(150, 466, 445, 510), f"<p>图1-1 {caption}</p>", css=css.replace("10pt", "9pt"))
-    p.insert_htmlbox(pymupdf.Rect(60, 520, 535, 800), f"<p>{para * 9}</p>", css=css)
-    p = doc.new_page(width=595, height=842)
-    p.insert_htmlbox(pymupdf.Rect(60, 60, 535, 200), f"<p>{para * 5}</p>", css=css)
-    p.insert_image(pymupdf.Rect(150, 210, 445, 410), stream=_radiograph(3, (400, 280)))
-    p.insert_htmlbox(pymupdf.Rect(60, 416, 535, 450), "<p>圖1-2 頭部電腦斷層顯示左側硬膜下血腫</p>",
-                     css=css.replace("10pt", "9pt"))
-    p.insert_htmlbox(pymupdf.Rect(60, 460, 535, 800), f"<p>{para * 4}見圖1-2。{para * 6}</p>", css=css)
-    doc.save(tmp_path / "zh.pdf")
-    figures = {f.label: f for f in extract_book(tmp_path / "zh.pdf").figures}
+    figures = {f.label: f for f in extract_book(chinese_book(tmp_path / "zh.pdf")).figures}
     assert set(figures) == {"图1-1", "圖1-2"}
-    assert figures["图1-1"].caption_text == f"图1-1 {caption}"
+    assert figures["图1-1"].caption_text == f"图1-1 {ZH_CAPTION}"
     assert iou(figures["图1-1"].figure_bbox, (150, 260, 445, 460)) > 0.9
     assert figures["图1-1"].cited_on_pages == [1] and figures["圖1-2"].cited_on_pages == [2]

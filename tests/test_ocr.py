@@ -40,6 +40,20 @@ def test_scanned_book_gets_captions_and_citations_from_ocr(tmp_path, demo_pdf):
     assert 1 in fig.cited_on_pages
 
 
+def test_scanned_chinese_book_reads_without_spaces_between_characters(tmp_path):
+    """Tesseract gives Chinese word by word; the words join back as printed, so captions and cues match."""
+    import re
+
+    from test_layouts import chinese_book
+    scan = _scanned_copy(chinese_book(tmp_path / "zh.pdf"), tmp_path / "scan.pdf", dpi=300)
+    result = extract_book(scan, language="zh")
+    assert result.ocr_pages == [1, 2]
+    fig = next(f for f in result.figures if f.number == "1-1")
+    assert fig.cited_on_pages == [1]
+    assert "胸部" in fig.caption_text and "右下肺实变" in fig.caption_text
+    assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", fig.caption_text), fig.caption_text
+
+
 def test_missing_language_data_is_a_clear_error(tmp_path, demo_pdf):
     from extractors.pdf_document import PdfError
     scan = _scanned_copy(demo_pdf, tmp_path / "scan.pdf")
