@@ -153,6 +153,36 @@ def document_title(doc) -> str | None:
     return title if word_count(title) >= 2 else None
 
 
+def _nearest(citing: dict[tuple, list], captions: list) -> dict[tuple, list]:
+    """Citing paragraphs by (label key, caption page): where chapters each have a "Figure 1", a paragraph
+    cites the one printed nearest to it (the earlier one on a tie)."""
+    pages: dict[tuple, list[int]] = {}
+    for c in captions:
+        pages.setdefault(c.start.label.key, []).append(c.page)
+    out: dict[tuple, list] = {}
+    for key, paragraphs in citing.items():
+        for para in paragraphs:
+            page = min(sorted(pages[key]), key=lambda p: abs(p - para.page))
+            out.setdefault((key, page), []).append(para)
+    return out
+
+
+def _caption_at(start, page: PageContent, views: dict, stats) -> tuple:
+    """The caption grown from ``start`` and its candidate regions, worked out in the caption's reading
+    frame; with the frame, the view worked in and the roles its lines had before."""
+    frame = frame_of(start.line.direction)
+    if frame is None:
+        view, back = page, None
+    else:  # a sideways caption: work in its reading frame
+        if (page.number, frame) not in views:
+            views[(page.number, frame)] = rotated_view(page, frame)
+        view, turned, back = views[(page.number, frame)]
+        start = replace(start, line=turned[page.lines.index(start.line)])
+    roles = {id(ln): ln.role for ln in view.lines}
+    cap = build_caption(start, view)
+    return cap, candidate_regions(cap, view, stats), (back, frame), view, roles
+
+
 def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int, list]]:
     """The pure part: page contents in, figures out."""
     stats = document_stats(contents)
@@ -163,34 +193,46 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
     by_number = {c.number: c for c in contents}
     views: dict[tuple, tuple] = {}
     captions, candidates, backs = [], [], []
+
+    def keep(found: tuple) -> None:
+        cap, cands, (back, frame), view, _ = found
+        captions.append(cap)
+        candidates.append(cands)
+        backs.append((back, frame))
+        if frame is not None:
+            for orig, turned_line in zip(by_number[cap.page].lines, view.lines):
+                if turned_line.role == "caption":
+                    orig.role = "caption"
+
+    def give_back(found: tuple) -> None:  # not a caption: its lines are text again
+        view, roles = found[3], found[4]
+        for ln in view.lines:
+            ln.role = roles[id(ln)]
+
     for group in groups:
+        # a book whose chapters each number from 1 prints "Figure 1" as a caption once per chapter, alike:
+        # each best-scored candidate, one to a page, that describes a graphic region is a figure
+        best = [c for c in group if c.score == group[0].score]
+        if len(best) > 1 and len({c.page for c in best}) == len(best):
+            tried = [_caption_at(start, by_number[start.page], views, stats) for start in best]
+            if sum(1 for found in tried if found[1]) > 1:
+                for found in tried:
+                    if found[1]:
+                        keep(found)
+                    else:
+                        give_back(found)
+                continue
+            for found in tried:
+                give_back(found)
         for i, start in enumerate(group):  # the best-scored candidate that describes a graphic region
-            page = by_number[start.page]
-            frame = frame_of(start.line.direction)
-            if frame is None:
-                view, back = page, None
-            else:  # a sideways caption: work in its reading frame
-                if (page.number, frame) not in views:
-                    views[(page.number, frame)] = rotated_view(page, frame)
-                view, turned, back = views[(page.number, frame)]
-                start = replace(start, line=turned[page.lines.index(start.line)])
-            roles = {id(ln): ln.role for ln in view.lines}
-            cap = build_caption(start, view)
-            cands = candidate_regions(cap, view, stats)
-            if cands or i == len(group) - 1:
-                captions.append(cap)
-                candidates.append(cands)
-                backs.append((back, frame))
-                if frame is not None:
-                    for orig, turned_line in zip(page.lines, view.lines):
-                        if turned_line.role == "caption":
-                            orig.role = "caption"
+            found = _caption_at(start, by_number[start.page], views, stats)
+            if found[1] or i == len(group) - 1:
+                keep(found)
                 break
-            for ln in view.lines:  # not this one: give its lines back to the text
-                ln.role = roles[id(ln)]
+            give_back(found)
     attach_continuations(captions, markers, by_number)
     regions = choose_regions(captions, candidates)
-    citing = find_citing(contents, {c.start.label.key for c in captions})
+    citing = _nearest(find_citing(contents, {c.start.label.key for c in captions}), captions)
     figures = []
     regions_by_page: dict[int, list] = {}
     for cap, region, (back, frame) in zip(captions, regions, backs):
@@ -202,7 +244,7 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
             kind=label.kind, label=label.printed, number=label.number, page=cap.page,
             caption_text=cap.text, caption_bbox=cap_box, figure_bbox=fig_box,
             caption_position=region.caption_position, panel_labels=panel_labels(region, cap.text),
-            citing=citing.get(label.key, []), family=label.key[0], caption_continued_on=cap.continued_on,
+            citing=citing.get((label.key, cap.page), []), family=label.key[0], caption_continued_on=cap.continued_on,
             rotation={None: 0, UP: 90, DOWN: 270}[frame]))
         regions_by_page.setdefault(cap.page, []).append((label.printed, fig_box))
     return figures, regions_by_page

@@ -87,11 +87,14 @@ def build_caption(start: CaptionStart, page: PageContent) -> Caption:
 def attach_continuations(captions: list[Caption], markers: list[ContinuationMarker],
                          pages: dict[int, PageContent]) -> None:
     """Legends split across pages ('Figure 2 continued on next page' / 'Figure 2 continued')."""
-    by_label = {c.start.label.key: c for c in captions}
+    by_label: dict[tuple, list[Caption]] = {}
+    for c in sorted(captions, key=lambda c: c.page):
+        by_label.setdefault(c.start.label.key, []).append(c)
     for m in markers:
-        cap = by_label.get(m.label.key)
+        # the caption of that label last printed before the marker (chapters may each have a "Figure 1")
+        cap = next((c for c in reversed(by_label.get(m.label.key, [])) if c.page <= m.page), None)
         page = pages.get(m.page)
-        if cap is None or page is None or m.page < cap.page:
+        if cap is None or page is None:
             continue
         m.line.role = "caption"
         if m.page == cap.page:  # the 'continued on next page' line under the first part

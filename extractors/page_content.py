@@ -65,6 +65,7 @@ class PageContent:
     ocr: bool = False
     ocr_language: str | None = None
     scanned: bool = False        # no text layer, mostly image: OCR would be needed
+    image_xrefs: frozenset = frozenset()   # the pictures the page draws (which, not where)
 
 
 def _is_bold(span: dict) -> bool:
@@ -158,7 +159,8 @@ def read_page(page: pymupdf.Page, ocr: bool = False, language: str = "eng") -> P
     lines = _lines_from_dict(d)
     log = page.get_bboxlog()
     content = PageContent(number=page.number + 1, rect=rect, lines=lines, graphics=_graphics(log, rect),
-                          scanned=needs_ocr(lines, log, rect))
+                          scanned=needs_ocr(lines, log, rect),
+                          image_xrefs=frozenset(img[0] for img in page.get_images(full=True)))
     if ocr:
         from extractors.ocr import ocr_lines
         from extractors.raster_graphics import raster_graphics

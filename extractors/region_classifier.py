@@ -14,6 +14,9 @@ from extractors.page_content import PageContent
 from extractors.text_join import text_width, word_count
 
 
+FIGURE_SIZED = 0.08    # of the page's area
+
+
 @dataclass
 class DocStats:
     body_size: float
@@ -37,19 +40,24 @@ def document_stats(pages: list[PageContent]) -> DocStats:
 
 
 def mark_decorations(pages: list[PageContent]) -> None:
-    """Graphics at one position on several pages are page furniture, not figures."""
+    """Graphics at one position on several pages are page furniture, not figures. A picture as large as a
+    figure is furniture only where it is one picture drawn on each of those pages (a slide's background):
+    figures scaled to one width and set at the top of their pages share a box too, but not a picture."""
     if len(pages) < 3:
         return
-    seen: Counter = Counter()
-    keys = []
+    where: dict[tuple, list[PageContent]] = {}
     for p in pages:
-        page_keys = {_key(g.bbox) for g in p.graphics}
-        seen.update(page_keys)
-        keys.append(page_keys)
+        for key in {_key(g.bbox) for g in p.graphics}:
+            where.setdefault(key, []).append(p)
     threshold = max(3, int(0.2 * len(pages)))
     for p in pages:
         for g in p.graphics:
-            if seen[_key(g.bbox)] >= threshold:
+            holders = where[_key(g.bbox)]
+            if len(holders) < threshold:
+                continue
+            if g.kind == "image" and area(g.bbox) > FIGURE_SIZED * area(p.rect):
+                g.decoration = bool(frozenset.intersection(*(h.image_xrefs for h in holders)))
+            else:
                 g.decoration = True
 
 

@@ -104,6 +104,28 @@ def test_two_figures_side_by_side_with_one_line_captions(tmp_path):
     assert iou(figures["Figure 3"].figure_bbox, (305, 60, 535, 240)) > 0.9
 
 
+def test_chapters_that_each_number_from_one_keep_every_figure(tmp_path):
+    """Three chapters, each with its own Figure 1 and Figure 2, every picture the same size at the same
+    place on its page: six figures (not one per label, and not page furniture), each cited nearby."""
+    doc = pymupdf.open()
+    for chapter in range(1, 4):
+        for number in (1, 2):
+            p = doc.new_page(width=595, height=842)
+            p.insert_htmlbox(pymupdf.Rect(60, 50, 535, 140), f"<p>{PARA * 2} A Figura {number} mostra o caso "
+                             f"do capítulo {chapter}.</p>", css=CSS)
+            p.insert_image(pymupdf.Rect(150, 150, 445, 350), stream=_radiograph(10 * chapter + number, (400, 280)))
+            p.insert_htmlbox(pymupdf.Rect(60, 356, 535, 390), f"<p><b>Figura {number}.</b> Capítulo {chapter}, "
+                             f"radiografia {number}.</p>", css=SMALL)
+            p.insert_htmlbox(pymupdf.Rect(60, 400, 535, 800), f"<p>{PARA * 6}</p>", css=CSS)
+    doc.save(tmp_path / "chapters.pdf")
+    figures = extract_book(tmp_path / "chapters.pdf").figures
+    assert sorted((f.page, f.label) for f in figures) == [(p, f"Figura {2 - p % 2}") for p in range(1, 7)]
+    for f in figures:
+        chapter = (f.page + 1) // 2
+        assert f.caption_text == f"Figura {f.number}. Capítulo {chapter}, radiografia {f.number}."
+        assert f.cited_on_pages == [f.page]
+
+
 ZH_PARA = "肺炎患者的胸部影像检查应结合临床病史与体格检查进行综合判断，并根据验前概率权衡每一项发现。"
 ZH_CAPTION = "胸部X线片显示右下肺实变，" * 5 + "治疗后复查。"
 
