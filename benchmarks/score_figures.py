@@ -5,7 +5,8 @@
 A figure counts when kind and label number match, the page matches, and the figure boxes overlap
 with IoU >= 0.5 (the corpus README's rule). Precision counts extracted figures on annotated pages;
 recall counts ground-truth entries. Caption similarity is the normalised edit-distance ratio of
-whitespace-normalised text; citing-page recall is over the ground truth's cited_on_pages.
+whitespace-normalised text; citing-page recall is over the ground truth's cited_on_pages; the panel
+count is right when the labels found (one panel where none are) number the ground truth's panels.
 """
 from __future__ import annotations
 
@@ -62,9 +63,10 @@ def score_file(truth_path: Path, verbose: bool = False) -> dict:
     caption_sims = [similarity(g["caption_text"], e.caption_text) for g, e, _ in matches]
     cited_truth = sum(len(g.get("cited_on_pages", [])) for g, _, _ in matches)
     cited_found = sum(len(set(g.get("cited_on_pages", [])) & set(e.cited_on_pages)) for g, e, _ in matches)
+    panels_right = sum((len(e.panel_labels) or 1) == g.get("panels", 1) for g, e, _ in matches)
     return {"file": truth["file"], "pages": result.page_count, "seconds": seconds, "tp": tp,
             "fp": len(extracted) - tp, "fn": len(gold) - tp, "caption_sims": caption_sims,
-            "cited_truth": cited_truth, "cited_found": cited_found,
+            "cited_truth": cited_truth, "cited_found": cited_found, "panels_right": panels_right,
             "ious": [o for _, _, o in matches]}
 
 
@@ -99,6 +101,8 @@ def main(argv=None) -> int:
     print(f"overall: tp={tp} fp={fp} fn={fn} precision={p:.3f} recall={r:.3f}")
     print(f"caption similarity (mean over matches) = {sum(sims) / max(1, len(sims)):.3f}")
     print(f"citing-page recall = {cited_found / max(1, cited_truth):.3f} ({cited_found}/{cited_truth})")
+    panels_right = sum(r["panels_right"] for r in rows)
+    print(f"panel count right = {panels_right / max(1, tp):.3f} ({panels_right}/{tp})")
     print(f"speed = {pages / seconds:.1f} pages/s over {pages} pages")
     print(f"overall figure F1 = {f1:.3f}")
     return 0

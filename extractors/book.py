@@ -10,10 +10,11 @@ from typing import Callable, Iterator
 from extractors.caption_builder import attach_continuations, build_caption
 from extractors.caption_detector import find_caption_starts
 from extractors.citations import Paragraph, find_citing
-from extractors.figure_detector import candidate_regions, choose_regions, panel_labels
+from extractors.figure_detector import candidate_regions, choose_regions
 from extractors.figure_renderer import render_png
 from extractors.geometry import Box
 from extractors.ocr import OcrUnavailable, tesseract_code
+from extractors.panels import panel_labels
 from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.rotation import DOWN, UP, frame_of, rotated_view
@@ -243,7 +244,7 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
         figures.append(ExtractedFigure(
             kind=label.kind, label=label.printed, number=label.number, page=cap.page,
             caption_text=cap.text, caption_bbox=cap_box, figure_bbox=fig_box,
-            caption_position=region.caption_position, panel_labels=panel_labels(region, cap.text),
+            caption_position=region.caption_position, panel_labels=panel_labels([ln.text for ln in region.texts], cap.text),
             citing=citing.get((label.key, cap.page), []), family=label.key[0], caption_continued_on=cap.continued_on,
             rotation={None: 0, UP: 90, DOWN: 270}[frame]))
         regions_by_page.setdefault(cap.page, []).append((label.printed, fig_box))

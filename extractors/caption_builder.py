@@ -45,6 +45,8 @@ def _grow(page: PageContent, first: Line, size: float, stop_at_body: bool) -> li
         if ln.block != first.block or label_at_start(ln.text) or len(lines) >= MAX_LINES:
             break
         lines.append(ln)
+    # a label alone on its line ("FIGURE 1") may stand further apart from its text, in a type of its own
+    alone = len(lines) == 1 and _label_only(first)
     while len(lines) < MAX_LINES:
         last = lines[-1]
         box = union(l.bbox for l in lines)
@@ -52,12 +54,13 @@ def _grow(page: PageContent, first: Line, size: float, stop_at_body: bool) -> li
         if len(leading) >= 3:
             leading = leading[1:]  # a label or title line may stand apart from the text under it
         # a gap wider than the caption's own line spacing is a paragraph break
-        max_gap = max(leading) + 1.0 if leading else 0.6 * size + 1.5
+        max_gap = max(leading) + 1.0 if leading else (2.0 if alone else 0.6) * size + 1.5
+        size_tol = max(0.6, 0.35 * size) if alone else 0.6
         below = [ln for ln in page.lines
                  if ln not in lines and ln.horizontal and ln.bbox[1] >= last.bbox[1] + 0.5 * (last.bbox[3] - last.bbox[1])
                  and ln.bbox[1] - last.bbox[3] <= max_gap
                  and x_overlap(ln.bbox, box) >= 0.5 * min(ln.bbox[2] - ln.bbox[0], box[2] - box[0])
-                 and abs(ln.size - size) <= 0.6 and ln.role not in ("margin", "caption")]
+                 and abs(ln.size - size) <= size_tol and ln.role not in ("margin", "caption")]
         if not below:
             break
         nxt = min(below, key=lambda l: (l.bbox[1], l.bbox[0]))
@@ -65,7 +68,14 @@ def _grow(page: PageContent, first: Line, size: float, stop_at_body: bool) -> li
             break
         block = [ln for ln in page.lines if ln.block == nxt.block and ln.bbox[1] >= nxt.bbox[1] - 1]
         lines.extend(block if block else [nxt])
+        if alone:
+            alone, size = False, nxt.size
     return lines
+
+
+def _label_only(ln: Line) -> bool:
+    label = label_at_start(ln.text)
+    return label is not None and not ln.text[label.end:].strip(" .:|\u2014\u2013-")
 
 
 def _tabular(ln: Line, page: PageContent, box) -> bool:

@@ -8,12 +8,11 @@ wins (books are consistent: "captions below figures, above tables").
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from extractors.caption_builder import Caption
-from extractors.geometry import Box, area, contains, expand, height, intersection, union, x_overlap, y_overlap
+from extractors.geometry import Box, area, contains, expand, height, intersection, union, x_overlap
 from extractors.page_content import Graphic, Line, PageContent
 from extractors.region_classifier import DocStats, is_heading
 
@@ -265,29 +264,3 @@ def choose_regions(captions: list[Caption], candidates: list[dict[str, Region]])
     return chosen
 
 
-_PANEL_TEXT = re.compile(r"^\(?([A-Za-z])\)?[.:]?$")
-_PANEL_IN_CAPTION = re.compile(r"(?:^|[\s(])\(?([A-Za-z])\)\s|(?:^|[.;]\s)([A-Z])[.:,]\s")
-
-
-def panel_labels(region: Region, caption_text: str) -> list[str]:
-    """Sub-panel letters: from letters set as text in the figure, else from '(a)'/'A.' in the caption."""
-    found = [m.group(1) for ln in region.texts if (m := _PANEL_TEXT.match(ln.text.strip()))]
-    letters = _consecutive(found)
-    if len(letters) < 2:
-        found = [a or b for a, b in _PANEL_IN_CAPTION.findall(caption_text)]
-        letters = _consecutive(found)
-    return letters if len(letters) >= 2 else []
-
-
-def _consecutive(found: list[str]) -> list[str]:
-    """Keep a run a, b, c... from the start of the alphabet, in one case."""
-    for first in ("A", "a"):
-        seen = set(found)
-        run = []
-        ch = first
-        while ch in seen:
-            run.append(ch)
-            ch = chr(ord(ch) + 1)
-        if len(run) >= 2:
-            return run
-    return []

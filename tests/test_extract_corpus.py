@@ -22,6 +22,8 @@ def test_dev_corpus_f1_meets_the_target():
     assert f1 >= 0.95, f"dev figure F1 {f1:.3f} (tp={tp} fp={fp} fn={fn})"
     sims = [s for r in rows for s in r["caption_sims"]]
     assert sum(sims) / len(sims) >= 0.95
+    # panels named in the caption as "A Patchy ... B ...", "a: ...", "(A, B) ... (C)", "(A to C)", "(Left)"
+    assert sum(r["panels_right"] for r in rows) / tp >= 0.93
 
 
 def _by_label(result):

@@ -104,6 +104,34 @@ def test_two_figures_side_by_side_with_one_line_captions(tmp_path):
     assert iou(figures["Figure 3"].figure_bbox, (305, 60, 535, 240)) > 0.9
 
 
+def test_label_on_a_line_of_its_own_and_sub_captions_under_the_panels(tmp_path):
+    """'FIGURE 1' alone, smaller, with its text in a block below; '(a) Right hip  (b) Left hip' under two
+    panels name them."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 50, 535, 140), f"<p>{PARA * 2} A Figura 1 mostra o joelho.</p>", css=CSS)
+    p.insert_image(pymupdf.Rect(150, 150, 445, 350), stream=_radiograph(21, (400, 280)))
+    p.insert_htmlbox(pymupdf.Rect(60, 356, 535, 370), "<p><b>FIGURE 1</b></p>", css=SMALL.replace("8pt", "6pt"))
+    p.insert_htmlbox(pymupdf.Rect(60, 373, 535, 400), "<p>Lateral radiograph of the knee with a large "
+                     "suprapatellar effusion.</p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(60, 410, 535, 800), f"<p>{PARA * 8}</p>", css=CSS)
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 50, 535, 120), f"<p>{PARA * 2} A Figura 2 compara os dois lados.</p>", css=CSS)
+    p.insert_image(pymupdf.Rect(60, 130, 290, 300), stream=_radiograph(22, (400, 300)))
+    p.insert_image(pymupdf.Rect(305, 130, 535, 300), stream=_radiograph(23, (400, 300)))
+    p.insert_htmlbox(pymupdf.Rect(60, 303, 290, 318), "<p>(a) Right hip</p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(305, 303, 535, 318), "<p>(b) Left hip</p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(60, 324, 535, 350), "<p><b>Figure 2.</b> Pelvic radiographs of both hips.</p>",
+                     css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(60, 360, 535, 800), f"<p>{PARA * 8}</p>", css=CSS)
+    doc.save(tmp_path / "labels.pdf")
+    figures = {f.label: f for f in extract_book(tmp_path / "labels.pdf").figures}
+    one = figures["FIGURE 1"]
+    assert one.caption_text == "FIGURE 1 Lateral radiograph of the knee with a large suprapatellar effusion."
+    assert iou(one.figure_bbox, (150, 150, 445, 350)) > 0.9
+    assert figures["Figure 2"].panel_labels == ["a", "b"]
+
+
 def test_chapters_that_each_number_from_one_keep_every_figure(tmp_path):
     """Three chapters, each with its own Figure 1 and Figure 2, every picture the same size at the same
     place on its page: six figures (not one per label, and not page furniture), each cited nearby."""
