@@ -5,7 +5,8 @@
 A question is fully right when its number, option count and answer (including annulled and
 multi-answer cases) match, its stem starts and ends with the ground truth's text (similarity >= 0.9
 after whitespace normalisation), every option's text has similarity >= 0.9, and its image count
-matches (the corpus README's rule).
+matches (the corpus README's rule). Apart from that, an item set's shared context (the case printed
+before its questions) is right when it starts and ends like the ground truth's shared_context.
 """
 from __future__ import annotations
 
@@ -74,9 +75,17 @@ def score_file(truth_path: Path, verbose: bool = False) -> dict:
                 print(f"      answer gold {g.get('answer')!r} ours {got.answer!r}")
             if "images" in bad:
                 print(f"      images gold {g.get('images')} ours {len(got.images)} {got.images}")
+    contexts = [(g, by_number.get(g["number"])) for g in gold_qs if g.get("shared_context_start")]
+    context_right = sum(got is not None and _same_ends(norm(got.shared_context), norm(g["shared_context_start"]),
+                                                       norm(g.get("shared_context_end", "")))
+                        for g, got in contexts)
     extra = sorted(set(by_number) - {q["number"] for q in truth["questions"]})
     return {"file": truth["file"], "n": len(gold_qs), "extra": extra, "seconds": seconds,
-            "pages": result.page_count, **counts}
+            "pages": result.page_count, "contexts": len(contexts), "context_right": context_right, **counts}
+
+
+def _same_ends(text: str, start: str, end: str) -> bool:
+    return sim(text[:len(start)], start) >= 0.9 and (not end or sim(text[-len(end):], end) >= 0.9)
 
 
 def main(argv=None) -> int:
@@ -87,8 +96,10 @@ def main(argv=None) -> int:
     print(f"{'booklet':44} {'n':>4} " + " ".join(f"{c[:7]:>7}" for c in cols) + f" {'extra':>5} {'s':>5}")
     total = {c: 0 for c in cols}
     n_total = 0
+    rows = []
     for f in files:
         row = score_file(f, args.verbose)
+        rows.append(row)
         n = row["n"] or 1
         print(f"{row['file'][:44]:44} {row['n']:4d} " + " ".join(f"{row[c] / n:7.3f}" for c in cols)
               + f" {len(row['extra']):5d} {row['seconds']:5.1f}")
@@ -96,6 +107,9 @@ def main(argv=None) -> int:
             total[c] += row[c]
         n_total += row["n"]
     print("overall: " + ", ".join(f"{c} {total[c] / max(1, n_total):.3f}" for c in cols) + f" (n={n_total})")
+    contexts = sum(r["contexts"] for r in rows)
+    context_right = sum(r["context_right"] for r in rows)
+    print(f"item sets' shared context right = {context_right / max(1, contexts):.3f} ({context_right}/{contexts})")
     print(f"overall questions fully right = {total['fully'] / max(1, n_total):.3f}")
     return 0
 

@@ -17,9 +17,10 @@ from extractors.ocr import OcrUnavailable, iso_code, tesseract_code
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.questions import (Question, build_question, line_markers, looks_cjk, number_chain, numbered_options,
                                   option_markers, question_start)
+from extractors.text_join import word_count
 
 EXTRACTOR = "exam-questions"
-VERSION = "0.1.2"
+VERSION = "0.1.3"
 
 
 @dataclass
@@ -240,6 +241,23 @@ _SHARED = re.compile(r"(?:(?:quest(?:ões|oes|ions)|items?|preguntas|itens)\s*#?
 _CONTINUES = re.compile(r"^(承上題|承接上題|接上題)")
 
 
+def _case_of(preamble: str) -> str:
+    """An item set's preamble without its paragraphs of instructions ("Items #56–57 are part of a
+    sequential item set...", "Items #17–19 refer to the abstract displayed on the previous page."), where
+    something else is left."""
+    paragraphs = [p for p in preamble.split("\n\n") if p.strip()]
+
+    def instructions(at: int) -> bool:   # names the items, and what else there is says more
+        rest = sum(word_count(p) for k, p in enumerate(paragraphs) if k != at)
+        return bool(_SHARED.search(paragraphs[at])) and rest > word_count(paragraphs[at])
+
+    while len(paragraphs) > 1 and instructions(0):
+        paragraphs.pop(0)
+    while len(paragraphs) > 1 and instructions(-1):
+        paragraphs.pop()
+    return "\n\n".join(paragraphs)
+
+
 def shared_groups(questions: list[Question]) -> dict[int, list[int]]:
     """Item sets: 'Texto para as questões 12 e 13', 'Items #56–57', and 承上題 chains."""
     groups: dict[int, set[int]] = {}
@@ -351,6 +369,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
         groups = shared_groups(questions)
         images = assign_images(exam_pages, lines, questions, groups)
         prev_trailing = ""
+        contexts: dict[int, str] = {}     # an item set's first member -> the preamble printed before it
         out = []
         for q in questions:
             entry = key.entries.get(q.number)
@@ -364,7 +383,8 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
                 number=q.number, page=q_pages[0], pages=q_pages, stem=q.stem, options=q.options,
                 images=images.get(q.number, []), answer=answer, answer_status=status, answer_note=note,
                 answer_source=source, shared_stem_with=groups.get(q.number, []),
-                shared_context=prev_trailing if groups.get(q.number) else ""))
+                shared_context=contexts.setdefault(min([q.number, *groups[q.number]]), _case_of(prev_trailing))
+                if groups.get(q.number) else ""))
             prev_trailing = q.trailing
         sample = " ".join(q.stem for q in questions[:20])
         name, year = exam_identity(doc)

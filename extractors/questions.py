@@ -187,6 +187,11 @@ def _markers(line: XLine, index: int) -> list[Marker]:
             continue
         t = span.text.strip()
         offset = at + len(t)
+        lead = _LEAD.match(unicodedata.normalize("NFKC", t)) if k else None
+        if lead and span.bbox[0] - line.spans[k - 1].bbox[2] > span.size and at not in {m.start for m in out}:
+            # "A) text          B) text": options side by side, each in a span of its own
+            style = "lead" + t[lead.start(1) + 1:lead.end()].strip()
+            out.append(Marker(index, at, at + lead.end(), lead.group(1), style, line.x0))
         if len(t) >= 1 and 0xE000 <= ord(t[0]) <= 0xF8FF:
             out.append(Marker(index, at, at + 1, f"pua:{ord(t[0])}", "pua", span.bbox[0]))
         elif k == 0 and re.fullmatch(r"[A-J]", t) and len(line.spans) > 1 and not line.spans[1].text.startswith(("(", ".")):
@@ -291,9 +296,28 @@ def build_question(lines: list[XLine], start: Start, end_index: int, run: list[M
             parts = _cut(lines, (m.line_index, m.end), (last_line, 10**9))
         options.append((m.letter.upper(), join_lines(parts)))
     last = _last_option_line(lines, run[-1], end_index)
-    trailing = join_lines(_cut(lines, (last + 1, 0), (end_index - 1, 10**9))) if last + 1 < end_index else ""
+    trailing = "\n\n".join(join_lines([lines[i].text for i in para])
+                           for para in _paragraphs(lines, last + 1, end_index))
     return Question(start.number, start, stem, options, range(start.line_index, last + 1),
                     [m.line_index for m in run], trailing, end_index)
+
+
+def _paragraphs(lines: list[XLine], first: int, end: int) -> list[list[int]]:
+    """Lines ``first``..``end - 1`` (furniture left out) in paragraphs: a new one after a blank gap, or in
+    another column or page."""
+    out: list[list[int]] = []
+    prev: XLine | None = None
+    for i in range(first, end):
+        ln = lines[i]
+        if ln.furniture:
+            continue
+        height = ln.bbox[3] - ln.bbox[1]
+        if (prev is None or (ln.page, ln.column) != (prev.page, prev.column)
+                or ln.bbox[1] - prev.bbox[3] > 0.6 * height):
+            out.append([])
+        out[-1].append(i)
+        prev = ln
+    return out
 
 
 def _last_option_line(lines: list[XLine], marker: Marker, end_index: int) -> int:

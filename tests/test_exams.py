@@ -22,6 +22,9 @@ def test_dev_booklets_meet_the_target():
     fully = sum(r["fully"] for r in rows)
     assert fully / n >= 0.98, f"questions fully right {fully}/{n}"
     assert all(r["found"] == r["n"] for r in rows), [(r["file"], r["found"], r["n"]) for r in rows]
+    # every item of a set carries its case, without the booklet's instructions about the set
+    contexts = sum(r["contexts"] for r in rows)
+    assert contexts >= 9 and sum(r["context_right"] for r in rows) == contexts
 
 
 @pytest.mark.parametrize("booklet,keys", [
@@ -332,3 +335,60 @@ def test_numbered_statements_inside_a_stem_are_not_questions(tmp_path):
     doc.save(tmp_path / "b.pdf")
     result = extract_exam(tmp_path / "b.pdf")
     assert {q.number: q.stem for q in result.questions} == want
+
+
+def test_options_side_by_side_in_a_grid(tmp_path):
+    """'A) ...        B) ...' over 'C) ...        D) ...', each option set apart by a wide gap."""
+    doc = pymupdf.open()
+    page, y = doc.new_page(width=595, height=842), 70
+    for q in range(1, 11):
+        if y > 700:
+            page, y = doc.new_page(width=595, height=842), 70
+        page.insert_text((50, y), f"{q}. {_stem(q)}"[:95], fontsize=9.5)
+        page.insert_text((50, y + 13), f"{q}. {_stem(q)}"[95:], fontsize=9.5)
+        opts = _OPTIONS[q % 3]
+        for row, (left, right) in enumerate([(0, 1), (2, 3)]):
+            page.insert_text((62, y + 26 + 13 * row), f"{'ABCD'[left]}) {opts[left]}", fontsize=9.5)
+            page.insert_text((300, y + 26 + 13 * row), f"{'ABCD'[right]}) {opts[right]}", fontsize=9.5)
+        y += 75
+    doc.save(tmp_path / "grid.pdf")
+    questions = extract_exam(tmp_path / "grid.pdf").questions
+    assert [q.number for q in questions] == list(range(1, 11))
+    for q in questions:
+        assert [text.strip() for _, text in q.options] == _OPTIONS[q.number % 3]
+
+
+def test_every_item_of_a_set_carries_its_case(tmp_path):
+    """'Items 2 and 3 refer to the following case.' in a paragraph of its own, then the case: both items
+    get the case, and the instruction is left out."""
+    import textwrap
+    doc = pymupdf.open()
+    page, y = doc.new_page(width=595, height=842), 70
+
+    def put(text, x=50, after=0):
+        nonlocal y
+        for ln in textwrap.wrap(text, 95):
+            page.insert_text((x, y), ln, fontsize=9.5)
+            y += 13
+        y += after
+
+    case = ("A 60-year-old woman has had progressive dyspnea for three months and swelling of both legs. "
+            "Examination shows jugular venous distension, bibasilar crackles and pitting edema to the knees.")
+    put(f"1. {_stem(1)}")
+    for i, text in enumerate(_OPTIONS[1]):
+        put(f"{'ABCD'[i]}. {text}", 62)
+    y += 12
+    put("Items 2 and 3 refer to the following case. Read it before you answer either of them.", after=10)
+    put(case, after=10)
+    for n, stem, options in [(2, "Which of the following is the most likely diagnosis?", _OPTIONS[0]),
+                             (3, "Which drug is the first choice for her blood pressure?", _OPTIONS[2])]:
+        put(f"{n}. {stem}")
+        for i, text in enumerate(options):
+            put(f"{'ABCD'[i]}. {text}", 62)
+        y += 12
+    doc.save(tmp_path / "set.pdf")
+    questions = {q.number: q for q in extract_exam(tmp_path / "set.pdf").questions}
+    assert questions[2].shared_stem_with == [3] and questions[3].shared_stem_with == [2]
+    assert " ".join(questions[2].shared_context.split()) == case
+    assert questions[3].shared_context == questions[2].shared_context
+    assert questions[1].shared_context == ""
