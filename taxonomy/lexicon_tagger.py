@@ -64,6 +64,9 @@ FACET_FIELDS = {"profession": {"exam"}}
 # The chapter or section a figure sits in says its field and often the body system, never the picture's kind.
 FIELD_FACETS = {"exam": {"profession"}, "document": {"specialty"}, "section": {"specialty", "anatomy"}}
 ABBR_WEIGHT = 0.8
+# What the shared case of an item set (or the earlier stems) says for a node counts up to this much: an
+# abstract that names opioids ten times sets the scene for "Which aspect of the study limits confidence?"
+CONTEXT_CAP = 1.0
 OWN_WORDS = 1.5          # an organ or modality the record's own words name, as evidence for the specialty
 SUBJECT_BOOST = 2.0      # evidence for a subject the exam's title lists
 # Options that speak of confidentiality, consent, notification, screening or a study's bias make a question
@@ -463,8 +466,14 @@ class LexiconTagger:
             if not mine:
                 continue
             score: dict[str, float] = {}
+            shared: dict[str, float] = {}
             for h in mine:
-                score[h.node_id] = score.get(h.node_id, 0.0) + h.weight
+                if h.field == "context":
+                    shared[h.node_id] = shared.get(h.node_id, 0.0) + h.weight
+                else:
+                    score[h.node_id] = score.get(h.node_id, 0.0) + h.weight
+            for node_id, s in shared.items():     # a long shared case says the setting, not what is asked
+                score[node_id] = score.get(node_id, 0.0) + min(s, CONTEXT_CAP)
             subtree: dict[str, float] = {}
             for node_id, s in score.items():
                 for n in [node_id] + [a.id for a in facet.ancestors(node_id)]:

@@ -142,6 +142,21 @@ def test_simplified_and_traditional_questions_get_the_same_labels(tagger):
     assert tagger.tag({"stem": negated[0]})["specialty"][0].id == "spe.neurology"
 
 
+def test_a_long_shared_case_sets_the_scene_but_the_question_says_what_is_asked(tagger):
+    """An item set's abstract names its topic again and again; the item asks about the study's design."""
+    case = " ".join(["Patients with opioid use disorder received buprenorphine or methadone maintenance; "
+                     "heroin use and opioid craving were measured."] * 5)
+    fields = {"stem": "Which of the following aspects of the study is most likely to limit confidence in the "
+                      "authors' conclusions?",
+              "options": "Exclusion of pregnant patients; Inclusion of randomized controlled trials only; "
+                         "Use of urinalysis to determine retention",
+              "context": case}
+    assert tagger.tag(fields)["specialty"][0].id == "spe.biostatistics"
+    # the case alone still names its field
+    assert tagger.tag({"stem": "Which is the most likely diagnosis?", "context": case})["specialty"][0].id == \
+        "spe.psychiatry"
+
+
 def test_abbreviations_need_a_safe_context(tagger):
     assert "modality" not in tagger.tag({"caption": "Dengue cases in the US population by state"})
     assert "modality" not in tagger.tag({"stem": "A 19-year-old man who is in the US Army has a cough."})
