@@ -1,4 +1,4 @@
-"""Answer keys: gabarito tables, ANS/MOD files, "1. A" lists, or the booklet's own last pages.
+"""Answer keys: gabarito tables, ANS/MOD files, "1. A" lists, "1～5 ABCAD" runs, or the booklet's own last pages.
 
 A key is a grid of question numbers and answers in some arrangement: numbers in a row with the
 answers under them, a column with the answers beside it, or "12. C" lists. Whatever the layout,
@@ -152,6 +152,23 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
     return out
 
 
+# "1～5 ABCAD", "6-10: ACBEA", "11 to 15 B C A D E": a run of questions and its answers in order
+_RUN = re.compile(r"(?<!\d)(\d{1,3})\s*(?:[~\-–—至到]|to)\s*(\d{1,3})\s*[:.、)]?\s*((?:[A-J]\s?){2,})(?![A-Za-z])")
+
+
+def _runs(text: str) -> tuple[dict[int, str], int]:
+    """Answers given as runs, and how many runs: a run counts where its letters number its questions."""
+    out: dict[int, str] = {}
+    runs = 0
+    for a, b, letters in _RUN.findall(unicodedata.normalize("NFKC", text)):
+        letters = "".join(letters.split())
+        first, last = int(a), int(b)
+        if last - first + 1 == len(letters) >= 2:
+            runs += 1
+            out.update({first + k: letter for k, letter in enumerate(letters)})
+    return out, runs
+
+
 _REMARK = re.compile(r"第\s*(\d+)\s*題([^第。；;]*)")
 
 
@@ -195,10 +212,13 @@ def parse_key_pages(pages: list[pymupdf.Page], source: str, min_share: float = 0
     for page in pages:
         words = _words(page)
         pairs = _pairs(words)
-        if 2 * len(pairs) < min_share * len(words):
+        runs, n_runs = _runs(page.get_text())
+        if 2 * (len(pairs) + n_runs) < min_share * len(words):
             continue
-        for number, (_, ans) in sorted(pairs.items()):
-            answer, note = _answer_of(ans.text)
+        # a run's letters, counted against its range, say more than the pairing of the nearest words
+        found = [(number, _answer_of(ans.text)) for number, (_, ans) in pairs.items() if number not in runs]
+        found += [(number, (letter, "")) for number, letter in runs.items()]
+        for number, (answer, note) in sorted(found):
             if number in key.entries and key.entries[number].answer != answer:
                 raise AmbiguousKey(number, [str(key.entries[number].answer), str(answer)],
                                    [page_of[number], page.number + 1])

@@ -261,6 +261,22 @@ def test_answer_key_layouts(tmp_path, layout):
     assert {n: e.answer for n, e in key.entries.items()} == {i + 1: a for i, a in enumerate(_KEY_ANSWERS)}
 
 
+@pytest.mark.parametrize("heading,run", [("参考答案", "{a}～{b} {letters}"), ("ANSWER KEY", "{a}-{b}: {letters}"),
+                                         ("ANSWERS", "{a} to {b}  {spaced}")])
+def test_keys_written_as_runs_of_letters(tmp_path, heading, run):
+    """'1～5 ABCDA    6～10 ...': a run of questions and its answers in order, as Chinese keys print them."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 50), heading, fontsize=12, fontname="china-s")
+    for k in range(8):
+        letters = "".join(_KEY_ANSWERS[5 * k:5 * k + 5])
+        text = run.format(a=5 * k + 1, b=5 * k + 5, letters=letters, spaced=" ".join(letters))
+        page.insert_text((50 + 260 * (k % 2), 80 + 18 * (k // 2)), text, fontsize=10, fontname="china-s")
+    doc.save(tmp_path / "key.pdf")
+    key = read_key(tmp_path / "key.pdf")
+    assert {n: e.answer for n, e in key.entries.items()} == {i + 1: a for i, a in enumerate(_KEY_ANSWERS)}
+
+
 @pytest.mark.parametrize("left,right,joined", [("a 50-year-", "old man", "a 50-year-old man"),
                                                ("myocardial infarc-", "tion", "myocardial infarction"),
                                                ("anti-TNF-", "alpha", "anti-TNF-alpha"),
