@@ -91,8 +91,9 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
 
 
 # lines that open like an option: "(A)", "A)", "A.", a lone letter, "B text" (B-D are no words), glyphs
-_OPTION_LINE = re.compile(
-    r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)]\s|[A-E]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S|[\u24b6-\u24bf\ue000-\uf8ff])", re.MULTILINE)
+_OPTION_LINE = re.compile(   # on NFKC text: "Ａ．" is "A."; Chinese puts no space after the marker
+    r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)](?:\s|(?=[\u3400-\u9fff]))|[A-E]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S"
+    r"|[\u24b6-\u24bf\ue000-\uf8ff])", re.MULTILINE)
 
 
 _FIRST_OF_LIST = re.compile(r"^\s*1\s*[.)]\s", re.MULTILINE)
@@ -104,7 +105,7 @@ def looks_like_exam(path: str | Path, sample_pages: int = 40) -> bool:
     settled without laying out its pages."""
     with open_pdf(path) as doc:
         numbers = list(range(1, min(doc.page_count, sample_pages) + 1))
-        texts = [doc[n - 1].get_text() for n in numbers]
+        texts = [unicodedata.normalize("NFKC", doc[n - 1].get_text()) for n in numbers]
         option_like = sum(len(_OPTION_LINE.findall(t)) for t in texts)
         restarts = sum(len(_FIRST_OF_LIST.findall(t)) for t in texts)     # numbered options start at 1 each time
         if option_like < 10 and restarts < 10:

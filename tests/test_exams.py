@@ -408,3 +408,39 @@ def test_every_item_of_a_set_carries_its_case(tmp_path):
     assert " ".join(questions[2].shared_context.split()) == case
     assert questions[3].shared_context == questions[2].shared_context
     assert questions[1].shared_context == ""
+
+
+def test_mainland_chinese_booklet_and_run_key_end_to_end(tmp_path):
+    """Simplified Chinese, 'A．' markers with no space, a '1～5 ABCAD' key: recognised as an exam without
+    --kind, answered from the key, and tagged through the Traditional terms."""
+    stems = ["患者男，60岁，胸痛2小时，心电图示ST段抬高。最可能的诊断是", "患儿6岁，发热3天，咳嗽，右下肺湿啰音。最可能的诊断是",
+             "患者女，45岁，乏力，体重增加，怕冷。首选的检查是", "孕妇，妊娠32周，血压升高，头痛。首选的处理是",
+             "患者男，30岁，转移性右下腹痛伴发热。最可能的诊断是"]
+    options = [["急性心肌梗死", "肺栓塞", "主动脉夹层", "心包炎", "气胸"], ["肺炎", "支气管炎", "哮喘", "结核", "感冒"],
+               ["促甲状腺激素", "血糖", "皮质醇", "血常规", "尿常规"], ["降压治疗", "立即引产", "观察", "利尿", "补液"],
+               ["阑尾炎", "胆囊炎", "肠梗阻", "胰腺炎", "肾结石"]]
+    doc = pymupdf.open()
+    page, y = doc.new_page(width=595, height=842), 70
+    for q in range(1, 11):
+        if y > 720:
+            page, y = doc.new_page(width=595, height=842), 70
+        page.insert_text((50, y), f"{q}．{stems[(q - 1) % 5]}（　　）", fontname="china-s", fontsize=10.5)
+        for i, text in enumerate(options[(q - 1) % 5]):
+            page.insert_text((64, y + 16 + 15 * i), f"{'ABCDE'[i]}．{text}", fontname="china-s", fontsize=10.5)
+        y += 100
+    doc.save(tmp_path / "booklet.pdf")
+    key = pymupdf.open()
+    key.new_page().insert_text((50, 60), "参考答案  1～5 ABCAD    6～10 ACBEA", fontname="china-s", fontsize=11)
+    key.save(tmp_path / "key.pdf")
+    ws = tmp_path / "w"
+    proc = run_builder("extract", str(tmp_path / "booklet.pdf"), "--key", str(tmp_path / "key.pdf"), "-w", str(ws),
+                       "--json", check=True)
+    [result] = json.loads(proc.stdout)["documents"]
+    assert (result["kind"], result["questions"]) == ("exam", 10)
+    run_builder("tag", "-w", str(ws), check=True)
+    from builder.workspace import Workspace
+    space = Workspace.open(ws, create=False)
+    questions = {q.id: q for q in space.records("question")}
+    assert [q.answer for q in sorted(questions.values(), key=lambda q: q.number)] == list("ABCADACBEA")
+    specialty = {questions[r.record_id].number: r.facets["specialty"][0]["id"] for r in space.records("labels")}
+    assert specialty[1] == "spe.cardiology" and specialty[2] == "spe.pediatrics" and specialty[4] == "spe.obgyn"
