@@ -229,7 +229,7 @@ def assign_images(pages: list[ExamPage], lines: list[XLine], questions: list[Que
                 continue
             for n in [owner.number] + (groups.get(owner.number, []) if preamble else []):
                 if n in out:
-                    out[n].append((p.number, b))
+                    out[n].append((p.number, p.page_box(b)))   # records keep the page's own coordinates
     for k, q in enumerate(questions[1:], start=1):  # 承上題: the case goes on, with its pictures
         if _CONTINUES.match(q.stem) and not out[q.number]:
             out[q.number] = list(out[questions[k - 1].number])

@@ -63,6 +63,11 @@ class ExamPage:
     lines: list[XLine] = field(default_factory=list)
     images: list[Box] = field(default_factory=list)
     ocr: bool = False
+    # a page with /Rotate is read as displayed; this maps its boxes back to the page's own coordinates
+    unrotate: tuple | None = None
+
+    def page_box(self, box: Box) -> Box:
+        return tuple(pymupdf.Rect(box) * pymupdf.Matrix(self.unrotate)) if self.unrotate else box
 
 
 def join_spans(spans: list[XSpan]) -> str:
@@ -79,12 +84,44 @@ def join_spans(spans: list[XSpan]) -> str:
     return out
 
 
-def _spans(page: pymupdf.Page, textpage=None) -> list[XSpan]:
-    out = []
-    d = page.get_text("dict", flags=TEXT_FLAGS, textpage=textpage)
+# turns that bring a line read in direction (dx, dy) to read left to right
+_TURNS = {(0, 1): (0, -1, 1, 0, 0, 0), (0, -1): (0, 1, -1, 0, 0, 0), (-1, 0): (-1, 0, 0, -1, 0, 0)}
+
+
+def _frame(page: pymupdf.Page, d: dict) -> pymupdf.Matrix | None:
+    """The page turned so that most of its text reads left to right, from the page's own coordinates
+    (None: as it is). A landscape page with /Rotate usually reads upright as displayed; a page whose
+    /Rotate is wrong, or whose text is set sideways, reads upright some other way."""
+    chars: Counter = Counter()
     for block in d.get("blocks", []):
         for ln in block.get("lines", []):
-            if abs(ln.get("dir", (1, 0))[0] - 1) > 0.05:
+            dx, dy = ln.get("dir", (1, 0))
+            chars[(round(dx), round(dy))] += sum(len(sp.get("text", "").strip()) for sp in ln.get("spans", []))
+    way = max(chars, key=chars.get) if chars else (1, 0)
+    if way not in _TURNS:
+        return None
+    turn = pymupdf.Matrix(_TURNS[way])
+    turned = _own_rect(page) * turn
+    return turn * pymupdf.Matrix(1, 0, 0, 1, -turned.x0, -turned.y0)
+
+
+def _own_rect(page: pymupdf.Page) -> pymupdf.Rect:
+    """The page's rectangle in its own (unrotated) coordinates, those of its text and images."""
+    return pymupdf.Rect(page.rect) * page.derotation_matrix
+
+
+def _spans(page: pymupdf.Page, textpage=None) -> tuple[list[XSpan], pymupdf.Matrix | None]:
+    """The spans of lines that read left to right once the page is turned to read (``_frame``), with
+    their boxes in that frame; and the frame."""
+    out = []
+    d = page.get_text("dict", flags=TEXT_FLAGS, textpage=textpage)
+    m = _frame(page, d)
+    for block in d.get("blocks", []):
+        for ln in block.get("lines", []):
+            dx, dy = ln.get("dir", (1, 0))
+            if m is not None:
+                dx = dx * m.a + dy * m.c
+            if abs(dx - 1) > 0.05:
                 continue
             for s in ln.get("spans", []):
                 text = s.get("text", "")
@@ -92,8 +129,9 @@ def _spans(page: pymupdf.Page, textpage=None) -> list[XSpan]:
                     continue  # spaces in spans of their own are kept: they separate words
                 name = s.get("font", "")
                 bold = bool(s.get("flags", 0) & 16) or "bold" in name.lower()
-                out.append(XSpan(text, tuple(s["bbox"]), name, s["size"], bold))
-    return out
+                box = tuple(pymupdf.Rect(s["bbox"]) * m) if m is not None else tuple(s["bbox"])
+                out.append(XSpan(text, box, name, s["size"], bold))
+    return out, m
 
 
 def _gutter(spans: list[XSpan], rect: Box) -> float | None:
@@ -191,10 +229,10 @@ def _lift_into_full_width(cols: list[list[XLine]], full: list[XLine]) -> None:
             break
 
 
-def _images(page: pymupdf.Page) -> list[Box]:
+def _images(page: pymupdf.Page, m: pymupdf.Matrix | None) -> list[Box]:
     out = []
     for info in page.get_image_info():
-        b = tuple(info["bbox"])
+        b = tuple(pymupdf.Rect(info["bbox"]) * m) if m is not None else tuple(info["bbox"])
         if b[2] - b[0] >= 20 and b[3] - b[1] >= 20:
             out.append(b)
     return out
@@ -208,25 +246,27 @@ def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None, oc
     raw = []
     for n in numbers:
         page = doc[n - 1]
-        spans = _spans(page)
-        images = _images(page)
+        spans, m = _spans(page)
+        images = _images(page, m)
         if ocr_language and not any(s.text.strip() for s in spans):
             from extractors.ocr import ocr_textpage
             from extractors.raster_graphics import raster_graphics
-            spans = _spans(page, ocr_textpage(page, ocr_language))
+            spans, m = _spans(page, ocr_textpage(page, ocr_language))
             images = [g.bbox for g in raster_graphics(page, [s for s in spans if s.text.strip()])]
-        raw.append((n, tuple(page.rect), spans, _gutter(spans, tuple(page.rect)), images))
+        rect = tuple(_own_rect(page) * m) if m is not None else tuple(_own_rect(page))
+        unrotate = tuple(~m) if m is not None else None
+        raw.append((n, rect, spans, _gutter(spans, rect), images, unrotate))
         if progress:
             progress(1)
-    found = Counter(round(g / 4) * 4 for *_, g, _ in raw if g is not None)
+    found = Counter(round(g / 4) * 4 for *_, g, _, _ in raw if g is not None)
     shared = found.most_common(1)[0][0] if found and found.most_common(1)[0][1] >= max(2, 0.3 * len(raw)) else None
     pages = []
-    for n, rect, spans, gutter, images in raw:
+    for n, rect, spans, gutter, images, unrotate in raw:
         if gutter is None and shared is not None:
             beside = [s for s in spans if s.ink[2] <= shared or s.ink[0] >= shared]
             if len(beside) >= 0.5 * len(spans):
                 gutter = shared
-        pages.append(ExamPage(n, rect, _lines(spans, gutter, n), images))
+        pages.append(ExamPage(n, rect, _lines(spans, gutter, n), images, unrotate=unrotate))
     return pages
 
 

@@ -444,3 +444,26 @@ def test_mainland_chinese_booklet_and_run_key_end_to_end(tmp_path):
     assert [q.answer for q in sorted(questions.values(), key=lambda q: q.number)] == list("ABCADACBEA")
     specialty = {questions[r.record_id].number: r.facets["specialty"][0]["id"] for r in space.records("labels")}
     assert specialty[1] == "spe.cardiology" and specialty[2] == "spe.pediatrics" and specialty[4] == "spe.obgyn"
+
+
+@pytest.mark.parametrize("how", ["/Rotate on upright text", "text set sideways", "sideways with /Rotate"])
+def test_booklet_pages_turned_any_way_read_the_same(tmp_path, how):
+    """A /Rotate that turns upright text sideways, a page whose text is set sideways, and the usual
+    landscape page (sideways text that /Rotate shows upright): the page is read the way its text runs."""
+    plain = _booklet(tmp_path / "plain.pdf", "Question n. and A.", columns=2)
+    with pymupdf.open(plain) as src:
+        out = pymupdf.open()
+        for page in src:
+            if how == "/Rotate on upright text":
+                out.insert_pdf(src, from_page=page.number, to_page=page.number)
+                out[-1].set_rotation(90)
+            else:
+                turned = out.new_page(width=page.rect.height, height=page.rect.width)
+                turned.show_pdf_page(turned.rect, src, page.number, rotate=90)
+                if how == "sideways with /Rotate":
+                    turned.set_rotation(270)
+        out.save(tmp_path / "turned.pdf")
+    before = extract_exam(plain).questions
+    after = extract_exam(tmp_path / "turned.pdf").questions
+    assert len(after) == len(before) == 24
+    assert [(q.stem, q.options) for q in after] == [(q.stem, q.options) for q in before]
