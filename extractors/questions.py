@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from extractors.exam_layout import XLine
 from extractors.text_join import is_cjk, join_lines
 
-_KEYWORDS = r"QUEST[ÃA]O|Quest[ãa]o|QUESTION|Question|PREGUNTA|Pregunta|PERGUNTA|Pergunta|ITEM|Item|Domanda|DOMANDA"
+_KEYWORDS = (r"QUEST[ÃA]O|Quest[ãa]o|QUESTION|Question|PREGUNTA|Pregunta|PERGUNTA|Pergunta|ITEM|Item|Domanda|DOMANDA"
+             r"|Q(?=\.?\s?\d)")                                                         # "Q1.", "Q.12"
 _KW = re.compile(rf"^\s*({_KEYWORDS})\s*[Nnº°.]*\s*(\d{{1,3}})\b\s*[.:)\-–—]?\s*(.*)$")
-_NUM = re.compile(r"^\s*(\d{1,3})\s*([.)．、:])\s*(.*)$")
+# "1.", "1)", "1．", "1、", "1º)", "1 - ", and bracketed "(1)", "[1]"
+_NUM = re.compile(r"^\s*(\d{1,3})\s*[º°]?\s*([.)．、:]|\s[-–—](?=\s))\s*(.*)$"
+                  r"|^\s*([(\[])(\d{1,3})[)\]]\s*(.*)$")
 
 
 @dataclass
@@ -65,11 +68,12 @@ def _question_start(line: XLine, index: int) -> Start | None:
     if m and m.string is text:
         return Start(index, int(m.group(2)), "kw:" + m.group(1).lower()[:5], m.group(3), m.start(3))
     m = _NUM.match(text)
-    if m and m.group(2) != ":":
-        rest = m.group(3)
+    if m:
+        number, style, at = (m.group(1), m.group(2).strip(), 3) if m.group(1) else (m.group(5), m.group(4), 6)
+        rest = m.group(at)
         if re.fullmatch(r"[_\s]*|[A-J]", rest.strip()):
             return None  # an answer sheet or an answer key row, not a question
-        return Start(index, int(m.group(1)), "num" + m.group(2), rest, m.start(3))
+        return Start(index, int(number), "num" + style, rest, m.start(at))
     first = line.spans[0].text.strip() if line.spans else ""
     if re.fullmatch(r"\d{1,3}", first) and len(line.spans) > 1:
         at = text.find(first) + len(first)

@@ -192,6 +192,12 @@ _STYLES = {   # question start, option marker
     "0n. and a.": (lambda n: [f"{n:02d}. "], lambda i: f"{'abcd'[i]}. "),
     "n) and (a)": (lambda n: [f"{n}) "], lambda i: f"({'abcd'[i]}) "),
     "n. and 1. (MIR)": (lambda n: [f"{n}. "], lambda i: f"{i + 1}. "),
+    "Qn. and A)": (lambda n: [f"Q{n}. "], lambda i: f"{'ABCD'[i]}) "),
+    "(n) and A.": (lambda n: [f"({n}) "], lambda i: f"{'ABCD'[i]}. "),
+    "[n] and a)": (lambda n: [f"[{n}] "], lambda i: f"{'abcd'[i]}) "),
+    "nº) and A)": (lambda n: [f"{n}º) "], lambda i: f"{'ABCD'[i]}) "),
+    "n - and A)": (lambda n: [f"{n} - "], lambda i: f"{'ABCD'[i]}) "),
+    "n: and A.": (lambda n: [f"{n}: "], lambda i: f"{'ABCD'[i]}. "),
 }
 
 
