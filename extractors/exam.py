@@ -92,7 +92,8 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
 
 # lines that open like an option: "(A)", "A)", "A.", a lone letter, "B text" (B-D are no words), glyphs
 _OPTION_LINE = re.compile(   # on NFKC text: "Ａ．" is "A."; Chinese puts no space after the marker
-    r"^\s*(?:\(?[A-Ea-e]\)|[A-E][.)](?:\s|(?=[\u3400-\u9fff]))|[A-E]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S"
+    r"^\s*(?:\(?\s?[A-Ea-e]\s?\)|\[\s?[A-Ea-e]\s?\]|[A-E][.):\]/](?:\s|(?=[\u3400-\u9fff]))|[a-e]\.\s|[A-Ea-e]\s+[-–—]\s"
+    r"|[A-E]\s*$|[B-D]\s+\S"
     r"|[\u24b6-\u24bf\ue000-\uf8ff])", re.MULTILINE)
 
 

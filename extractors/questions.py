@@ -126,8 +126,8 @@ def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
     return chain[::-1]
 
 
-_PAREN = re.compile(r"(?:(?<=\s)|^)\(([A-Ja-j])\)\s*")
-_LEAD = re.compile(r"^([A-Ja-j])(?:\s*[).]|\s+[-–—])\s*(?=\S)")     # "A)", "a.", "A -", "A –"
+_PAREN = re.compile(r"(?:(?<=\s)|^)(?:\(\s?([A-Ja-j])\s?\)|\[\s?([A-Ja-j])\s?\])\s*")     # "(A)", "( A )", "[A]"
+_LEAD = re.compile(r"^([A-Ja-j])(?:\s*[).:\]/]|\s+[-–—])\s*(?=\S)")     # "A)", "a.", "A:", "A]", "A/", "A -"
 _CIRCLED = re.compile(r"[\u24b6-\u24bf\u24d0-\u24d9]")
 
 
@@ -164,7 +164,7 @@ def line_markers(line: XLine, index: int) -> list[Marker]:
 
 
 # "A. text     B. text" on one line: a letter marker after a wide space
-_INLINE = re.compile(r"(?:(?<=\s\s)|(?<=\t)|(?<=\u3000))([B-J])\s*[.)]\s*(?=\S)")
+_INLINE = re.compile(r"(?:(?<=\s\s)|(?<=\t)|(?<=\u3000))([B-J])\s*[.):\]/]\s*(?=\S)")
 
 
 def _markers(line: XLine, index: int) -> list[Marker]:
@@ -174,7 +174,8 @@ def _markers(line: XLine, index: int) -> list[Marker]:
     text = folded if len(folded) == len(raw) else raw
     out: list[Marker] = []
     for m in _PAREN.finditer(text):
-        out.append(Marker(index, m.start(), m.end(), m.group(1), "paren", line.x0))
+        out.append(Marker(index, m.start(), m.end(), m.group(1) or m.group(2), "paren" if m.group(1) else "square",
+                          line.x0))
     m = _LEAD.match(text)
     if m:
         style = "lead" + text[m.start(1) + 1:m.end()].strip()

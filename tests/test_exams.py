@@ -198,6 +198,10 @@ _STYLES = {   # question start, option marker
     "nº) and A)": (lambda n: [f"{n}º) "], lambda i: f"{'ABCD'[i]}) "),
     "n - and A)": (lambda n: [f"{n} - "], lambda i: f"{'ABCD'[i]}) "),
     "n: and A.": (lambda n: [f"{n}: "], lambda i: f"{'ABCD'[i]}. "),
+    "n. and A:": (lambda n: [f"{n}. "], lambda i: f"{'ABCD'[i]}: "),
+    "n. and [A]": (lambda n: [f"{n}. "], lambda i: f"[{'ABCD'[i]}] "),
+    "n. and ( A )": (lambda n: [f"{n}. "], lambda i: f"( {'ABCD'[i]} ) "),
+    "n. and a -": (lambda n: [f"{n}. "], lambda i: f"{'abcd'[i]} - "),
 }
 
 
@@ -238,7 +242,9 @@ def _booklet(path: Path, style: str, n: int = 24, columns: int = 1, header: str 
 def test_booklet_styles_beyond_the_dev_corpus(tmp_path, style, columns, header):
     """Every question, whole stem and options, whatever the numbering and marker style; a booklet
     without a key keeps all its questions (its pages of options under numbers are no key)."""
-    result = extract_exam(_booklet(tmp_path / "b.pdf", style, columns=columns, header=header))
+    booklet = _booklet(tmp_path / "b.pdf", style, columns=columns, header=header)
+    assert looks_like_exam(booklet)      # recognised without --kind
+    result = extract_exam(booklet)
     assert [q.number for q in result.questions] == list(range(1, 25))
     assert not result.key_pages
     if header:   # the body is the largest type here: the first line names the exam
