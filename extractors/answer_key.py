@@ -50,7 +50,7 @@ class AnswerKey:
 
 
 def _norm(token: str) -> str:
-    return unicodedata.normalize("NFKC", token).strip().strip(".:)")
+    return unicodedata.normalize("NFKC", token).strip().strip(".:),;")
 
 
 def parse_answer(token: str) -> tuple[bool, str | list[str] | None, str]:
@@ -80,8 +80,12 @@ class _Word:
 
 
 # "12-C", "12)C", "12.c": a number and its answer written as one word
-_GLUED = re.compile(r"^(\d{1,3})\s*[-.:)–]\s*([A-Ja-j])$")
-_NUMBER = re.compile(r"\d{1,3}[.)]?")
+_GLUED = re.compile(r"^(?:Q\.?)?(\d{1,3})\s*[-.:)–]\s*([A-Ja-j])[,;.]?$")
+_NUMBER = re.compile(r"(?:Q\.?)?(\d{1,3})[.):]?")      # "12", "12.", "12)", "12:", "Q12:"
+
+
+def _number(text: str) -> int:
+    return int(_NUMBER.fullmatch(text).group(1))
 _SEPARATORS = {"-", "–", "—", ":", "=", "→"}
 
 
@@ -114,7 +118,7 @@ def _off(a: _Word, tx: float, ty: float) -> float:
 
 
 def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
-    numbers = [w for w in words if _NUMBER.fullmatch(w.text) and 0 < int(w.text.rstrip(".)")) < 1000]
+    numbers = [w for w in words if _NUMBER.fullmatch(w.text) and 0 < _number(w.text) < 1000]
     answers = [w for w in words if parse_answer(w.text)[0]]
     if sum(1 for w in answers if _norm(w.text).isalpha()) < 3:
         # a key in lower case ("12. c"); only where capitals are not there to pair
@@ -125,16 +129,14 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
         # the offset is the one that questions numbered past 5 share, which no answer can be
         digits = [w for w in numbers if w.text.isdigit() and 1 <= int(w.text) <= len(_DIGIT_ANSWERS)]
         answers += digits
-        voters = [w for w in numbers if int(w.text.rstrip(".)")) > len(_DIGIT_ANSWERS)]
+        voters = [w for w in numbers if _number(w.text) > len(_DIGIT_ANSWERS)]
     if len(voters) < 3 or len(answers) < 3:
         return {}
-    offsets: Counter = Counter()
+    votes: list[tuple[float, float]] = []
     for n in voters:
         near = sorted((a for a in answers if a is not n), key=lambda a: (a.cx - n.cx) ** 2 + (a.cy - n.cy) ** 2)[:3]
-        for a in near:
-            offsets[(round((a.cx - n.cx) / 4), round((a.cy - n.cy) / 4))] += 1
-    (dx, dy), _ = offsets.most_common(1)[0]
-    dx, dy = dx * 4, dy * 4
+        votes += [(a.cx - n.cx, a.cy - n.cy) for a in near]
+    dx, dy = _shared_offset(votes)
     out: dict[int, tuple[_Word, _Word]] = {}
     used: set[int] = set()
     for n in numbers:
@@ -145,7 +147,7 @@ def _pairs(words: list[_Word]) -> dict[int, tuple[_Word, _Word]]:
         dist = _off(best, tx, ty)
         if dist <= max(6.0, 0.8 * n.h) and id(best) not in used:
             used.add(id(best))
-            number = int(n.text.rstrip(".)"))
+            number = _number(n.text)
             if number in out and _norm(out[number][1].text).upper() != _norm(best.text).upper():
                 raise AmbiguousKey(number, [out[number][1].text, best.text])
             out.setdefault(number, (n, best))
@@ -167,6 +169,16 @@ def _runs(text: str) -> tuple[dict[int, str], int]:
             runs += 1
             out.update({first + k: letter for k, letter in enumerate(letters)})
     return out, runs
+
+
+def _shared_offset(votes: list[tuple[float, float]], cell: float = 4.0) -> tuple[float, float]:
+    """The offset most votes agree on within a cell either way (17.6 and 18.4 are one offset, though
+    they round apart), as the mean of those votes."""
+    bins = Counter((round(x / cell), round(y / cell)) for x, y in votes)
+    best = max(bins, key=lambda b: (sum(bins[(b[0] + i, b[1] + j)] for i in (-1, 0, 1) for j in (-1, 0, 1)),
+                                    bins[b]))
+    near = [(x, y) for x, y in votes if abs(x / cell - best[0]) <= 1.5 and abs(y / cell - best[1]) <= 1.5]
+    return sum(x for x, _ in near) / len(near), sum(y for _, y in near) / len(near)
 
 
 _REMARK = re.compile(r"第\s*(\d+)\s*題([^第。；;]*)")

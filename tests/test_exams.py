@@ -256,12 +256,14 @@ def test_booklet_styles_beyond_the_dev_corpus(tmp_path, style, columns, header):
 
 _KEY_ANSWERS = ["ABCD"[(i * 5 + i // 3) % 4] for i in range(40)]
 _KEY_LAYOUTS = {"12. C": "{i}. {a}", "12 - C": "{i} - {a}", "12) C": "{i}) {a}", "12-C": "{i}-{a}",
-                "12. c": "{i}. {lower}", "12 3 (options numbered)": "{i}   {digit}"}
+                "12. c": "{i}. {lower}", "12 3 (options numbered)": "{i}   {digit}", "01 - C": "{i:02d} - {a}",
+                "12: C": "{i}: {a}", "Q12: C": "Q{i}: {a}", "12-C,": "{i}-{a},", "12) C;": "{i}) {a};"}
 
 
 @pytest.mark.parametrize("layout", list(_KEY_LAYOUTS))
 def test_answer_key_layouts(tmp_path, layout):
-    """Keys written as lists in four columns, with any of the usual separators, or in lower case."""
+    """Keys written as lists in four columns, with any of the usual separators, or in lower case; the
+    number-to-answer offset is found even where it falls between two of the cells it is counted in."""
     doc = pymupdf.open()
     page = doc.new_page()
     page.insert_text((50, 50), "GABARITO OFICIAL", fontsize=12)
