@@ -10,7 +10,7 @@ from typing import Callable
 
 import pymupdf
 
-from extractors.answer_key import AnswerKey, key_in_booklet, read_key
+from extractors.answer_key import AnswerKey, KeyEntry, key_in_booklet, read_key
 from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_pages
 from extractors.geometry import Box, area, expand, intersection, union
 from extractors.ocr import OcrUnavailable, iso_code, tesseract_code
@@ -243,6 +243,27 @@ _SHARED = re.compile(r"(?:(?:quest(?:ões|oes|ions)|items?|preguntas|itens)\s*#?
 _CONTINUES = re.compile(r"^(承上題|承接上題|接上題)")
 
 
+# "Answer: C", "Gabarito: C", "Resposta correta: C", "答案：C", "【答案】C" after a question's options, as
+# question banks print them (an explanation may follow)
+_STATED = re.compile(
+    r"^\s*【?\s*(?:(?:the\s+)?correct\s+answer|answer|gabarito|resposta(?:\s+correta)?|respuesta(?:\s+correcta)?"
+    r"|alternativa\s+correta|正確答案|正确答案|參考答案|参考答案|答案)\s*(?:】|[:：]|\bis\b)?\s*[:：]?\s*"
+    r"\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE)
+
+
+def stated_answers(questions: list[Question], source: str) -> AnswerKey:
+    """A key from the answers printed after the questions themselves, where most questions have one."""
+    found = {}
+    for q in questions:
+        m = _STATED.match(q.trailing.split("\n\n")[0])
+        if m and m.group(1).upper() in {label for label, _ in q.options}:
+            found[q.number] = m.group(1).upper()
+    if len(found) < max(3, 0.5 * len(questions)):
+        return AnswerKey()
+    where = f"{source} (answers after the questions)"
+    return AnswerKey({n: KeyEntry(a, "", where) for n, a in found.items()}, [where])
+
+
 def _case_of(preamble: str) -> str:
     """An item set's preamble without its paragraphs of instructions ("Items #56–57 are part of a
     sequential item set...", "Items #17–19 refer to the abstract displayed on the previous page."), where
@@ -366,6 +387,8 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
             key, key_pages = key_in_booklet(doc, numbers, Path(path).name)
             if key_pages:  # questions must not run into the key
                 questions = [q for q in questions if exam_pages_of(q, lines)[0] not in key_pages]
+            elif not key.entries:
+                key = stated_answers(questions, Path(path).name)
         letters = {q.number: {label for label, _ in q.options} for q in questions}
         warnings = check_key(path, key, numbers, bool(keys), letters)
         groups = shared_groups(questions)

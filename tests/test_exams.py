@@ -481,3 +481,28 @@ def test_booklet_pages_turned_any_way_read_the_same(tmp_path, how):
     after = extract_exam(tmp_path / "turned.pdf").questions
     assert len(after) == len(before) == 24
     assert [(q.stem, q.options) for q in after] == [(q.stem, q.options) for q in before]
+
+
+@pytest.mark.parametrize("stated", ["Answer: {a}. The explanation of why follows here.", "Gabarito: {a}",
+                                    "Resposta correta: {a}", "【答案】{a}", "答案：{a}"])
+def test_answers_printed_after_each_question_are_read(tmp_path, stated):
+    """Question banks print the answer (and an explanation) under each question: with no key, those give
+    the answers, and the options stay clean."""
+    import textwrap
+    doc = pymupdf.open()
+    page, y = None, 900
+    for q in range(1, 21):
+        lines = textwrap.wrap(f"{q}. {_stem(q)}", 95) + [f"{'ABCD'[i]}) {t}" for i, t in enumerate(_OPTIONS[q % 3])]
+        lines.append(stated.format(a=_KEY_ANSWERS[q - 1]))
+        if y + 13 * len(lines) > 780:
+            page, y = doc.new_page(width=595, height=842), 80
+        for k, text in enumerate(lines):
+            page.insert_text((50 + (12 if 0 < len(lines) - 1 - k <= 4 else 0), y), text, fontsize=9.5,
+                             fontname="china-s")
+            y += 13
+        y += 10
+    doc.save(tmp_path / "bank.pdf")
+    result = extract_exam(tmp_path / "bank.pdf")
+    assert [q.answer for q in result.questions] == _KEY_ANSWERS[:20]
+    assert all(q.options == list(zip("ABCD", _OPTIONS[q.number % 3])) for q in result.questions)
+    assert result.questions[0].answer_source == "bank.pdf (answers after the questions)"
