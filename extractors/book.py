@@ -244,7 +244,8 @@ def detect(contents: list[PageContent]) -> tuple[list[ExtractedFigure], dict[int
         figures.append(ExtractedFigure(
             kind=label.kind, label=label.printed, number=label.number, page=cap.page,
             caption_text=cap.text, caption_bbox=cap_box, figure_bbox=fig_box,
-            caption_position=region.caption_position, panel_labels=panel_labels([ln.text for ln in region.texts], cap.text),
+            caption_position=region.caption_position,
+            panel_labels=panel_labels([ln.text for ln in region.texts], cap.text),
             citing=citing.get((label.key, cap.page), []), family=label.key[0], caption_continued_on=cap.continued_on,
             rotation={None: 0, UP: 90, DOWN: 270}[frame]))
         regions_by_page.setdefault(cap.page, []).append((label.printed, fig_box))

@@ -15,8 +15,8 @@ from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_pa
 from extractors.geometry import Box, area, expand, intersection, union
 from extractors.ocr import OcrUnavailable, iso_code, tesseract_code
 from extractors.pdf_document import PdfError, open_pdf
-from extractors.questions import (Question, build_question, line_markers, looks_cjk, number_chain, numbered_options,
-                                  option_markers, question_start)
+from extractors.questions import (STATED_ANSWER, Question, build_question, line_markers, looks_cjk, number_chain,
+                                  numbered_options, option_markers, question_start)
 from extractors.text_join import word_count
 
 EXTRACTOR = "exam-questions"
@@ -92,8 +92,8 @@ def _is_start(line: XLine, candidates: dict, lines: list[XLine]) -> bool:
 
 # lines that open like an option: "(A)", "A)", "A.", a lone letter, "B text" (B-D are no words), glyphs
 _OPTION_LINE = re.compile(   # on NFKC text: "Ａ．" is "A."; Chinese puts no space after the marker
-    r"^\s*(?:\(?\s?[A-Ea-e]\s?\)|\[\s?[A-Ea-e]\s?\]|[A-E][.):\]/](?:\s|(?=[\u3400-\u9fff]))|[a-e]\.\s|[A-Ea-e]\s+[-–—]\s"
-    r"|[A-E]\s*$|[B-D]\s+\S"
+    r"^\s*(?:\(?\s?[A-Ea-e]\s?\)|\[\s?[A-Ea-e]\s?\]|[A-E][.):\]/](?:\s|(?=[\u3400-\u9fff]))|[a-e]\.\s"
+    r"|[A-Ea-e]\s+[-–—]\s|[A-E]\s*$|[B-D]\s+\S"
     r"|[\u24b6-\u24bf\ue000-\uf8ff])", re.MULTILINE)
 
 
@@ -243,19 +243,11 @@ _SHARED = re.compile(r"(?:(?:quest(?:ões|oes|ions)|items?|preguntas|itens)\s*#?
 _CONTINUES = re.compile(r"^(承上題|承接上題|接上題)")
 
 
-# "Answer: C", "Gabarito: C", "Resposta correta: C", "答案：C", "【答案】C" after a question's options, as
-# question banks print them (an explanation may follow)
-_STATED = re.compile(
-    r"^\s*【?\s*(?:(?:the\s+)?correct\s+answer|answer|gabarito|resposta(?:\s+correta)?|respuesta(?:\s+correcta)?"
-    r"|alternativa\s+correta|正確答案|正确答案|參考答案|参考答案|答案)\s*(?:】|[:：]|\bis\b)?\s*[:：]?\s*"
-    r"\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE)
-
-
 def stated_answers(questions: list[Question], source: str) -> AnswerKey:
     """A key from the answers printed after the questions themselves, where most questions have one."""
     found = {}
     for q in questions:
-        m = _STATED.match(q.trailing.split("\n\n")[0])
+        m = STATED_ANSWER.match(q.trailing.split("\n\n")[0])
         if m and m.group(1).upper() in {label for label, _ in q.options}:
             found[q.number] = m.group(1).upper()
     if len(found) < max(3, 0.5 * len(questions)):

@@ -126,6 +126,16 @@ def number_chain(starts: list[Start], lines: list[XLine]) -> list[Start]:
     return chain[::-1]
 
 
+# what follows a question bank's options: its answer or its explanation ("Answer: C", "Gabarito: C",
+# "Explanation:", "Comentário:", "答案：C", "【解析】")
+_ANSWER_WORDS = (r"(?:the\s+)?correct\s+answer|answer|gabarito|resposta(?:\s+correta)?|respuesta(?:\s+correcta)?"
+                 r"|alternativa\s+correta|正確答案|正确答案|參考答案|参考答案|答案")
+_EXPLANATION_WORDS = (r"explanation|rationale|explica[çc][ãa]o|explicaci[óo]n|coment[áa]rio|resolu[çc][ãa]o"
+                      r"|resoluci[óo]n|解析")
+AFTER_OPTIONS = re.compile(rf"^\s*【?\s*(?:{_ANSWER_WORDS}|{_EXPLANATION_WORDS})\s*(?:】|[:：]|\bis\b)", re.IGNORECASE)
+STATED_ANSWER = re.compile(rf"^\s*【?\s*(?:{_ANSWER_WORDS})\s*(?:】|[:：]|\bis\b)\s*[:：]?\s*\(?([A-J])\)?(?![A-Za-z])",
+                           re.IGNORECASE)
+
 _PAREN = re.compile(r"(?:(?<=\s)|^)(?:\(\s?([A-Ja-j])\s?\)|\[\s?([A-Ja-j])\s?\])\s*")     # "(A)", "( A )", "[A]"
 _LEAD = re.compile(r"^([A-Ja-j])(?:\s*[).:\]/]|\s+[-–—])\s*(?=\S)")     # "A)", "a.", "A:", "A]", "A/", "A -"
 _CIRCLED = re.compile(r"[\u24b6-\u24bf\u24d0-\u24d9]")
@@ -275,9 +285,12 @@ def build_question(lines: list[XLine], start: Start, end_index: int, run: list[M
     """The question from its start line up to (not including) ``end_index``; ``run``: its option markers
     where they are known already (numbered options), else they are looked for."""
     first_offset = start.offset
+    # a question bank's "Answer: C" or "Explanation:" ends the options: its own "A) ... B) ..." are no options
+    options_end = next((i for i in range(start.line_index + 1, end_index) if AFTER_OPTIONS.match(lines[i].text)),
+                       end_index)
     if run is None:
         markers: list[Marker] = []
-        for i in range(start.line_index, end_index):
+        for i in range(start.line_index, options_end):
             if lines[i].furniture:
                 continue
             found = line_markers(lines[i], i)
@@ -297,10 +310,10 @@ def build_question(lines: list[XLine], start: Start, end_index: int, run: list[M
             parts = _cut(lines, (m.line_index, m.end), (nxt.line_index, nxt.start))
             last_line = nxt.line_index
         else:
-            last_line = _last_option_line(lines, m, end_index)
+            last_line = _last_option_line(lines, m, options_end)
             parts = _cut(lines, (m.line_index, m.end), (last_line, 10**9))
         options.append((m.letter.upper(), join_lines(parts)))
-    last = _last_option_line(lines, run[-1], end_index)
+    last = _last_option_line(lines, run[-1], options_end)
     trailing = "\n\n".join(join_lines([lines[i].text for i in para])
                            for para in _paragraphs(lines, last + 1, end_index))
     return Question(start.number, start, stem, options, range(start.line_index, last + 1),

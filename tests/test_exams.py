@@ -506,3 +506,26 @@ def test_answers_printed_after_each_question_are_read(tmp_path, stated):
     assert [q.answer for q in result.questions] == _KEY_ANSWERS[:20]
     assert all(q.options == list(zip("ABCD", _OPTIONS[q.number % 3])) for q in result.questions)
     assert result.questions[0].answer_source == "bank.pdf (answers after the questions)"
+
+
+def test_an_explanation_that_goes_through_the_options_is_not_taken_for_them(tmp_path):
+    """'Answer: B' then 'Explanation:' and 'A) Incorrect...', 'B) Correct...': the options are the
+    question's, the answer is the stated one."""
+    import textwrap
+    doc = pymupdf.open()
+    page, y = None, 900
+    for q in range(1, 11):
+        answer = _KEY_ANSWERS[q - 1]
+        lines = textwrap.wrap(f"{q}. {_stem(q)}", 95) + [f"{'ABCD'[i]}) {t}" for i, t in enumerate(_OPTIONS[q % 3])]
+        lines += [f"Answer: {answer}", "Explanation:"]
+        lines += [f"{c}) {'Correct' if c == answer else 'Incorrect'}: as the guideline says." for c in "ABCD"]
+        if y + 13 * len(lines) > 780:
+            page, y = doc.new_page(width=595, height=842), 80
+        for text in lines:
+            page.insert_text((50, y), text, fontsize=9.5)
+            y += 13
+        y += 10
+    doc.save(tmp_path / "bank.pdf")
+    questions = extract_exam(tmp_path / "bank.pdf").questions
+    assert [q.answer for q in questions] == _KEY_ANSWERS[:10]
+    assert all(q.options == list(zip("ABCD", _OPTIONS[q.number % 3])) for q in questions)
