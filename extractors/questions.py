@@ -285,14 +285,17 @@ def build_question(lines: list[XLine], start: Start, end_index: int, run: list[M
     """The question from its start line up to (not including) ``end_index``; ``run``: its option markers
     where they are known already (numbered options), else they are looked for."""
     first_offset = start.offset
-    # a question bank's "Answer: C" or "Explanation:" ends the options: its own "A) ... B) ..." are no options
-    options_end = next((i for i in range(start.line_index + 1, end_index) if AFTER_OPTIONS.match(lines[i].text)),
-                       end_index)
+    options_end = end_index
     if run is None:
         markers: list[Marker] = []
-        for i in range(start.line_index, options_end):
+        for i in range(start.line_index, end_index):
             if lines[i].furniture:
                 continue
+            if i > start.line_index and AFTER_OPTIONS.match(lines[i].text) and any(m.letter in "Aa" for m in markers):
+                # a question bank's "Answer: C" or "Explanation:" after the options ends them: the explanation's
+                # own "A) ... B) ..." are no options
+                options_end = i
+                break
             found = line_markers(lines[i], i)
             if i == start.line_index:
                 found = [m for m in found if m.start >= first_offset]
