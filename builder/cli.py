@@ -103,7 +103,9 @@ def extract(
     kind: str = typer.Option("auto", "--kind", help="auto (detect), book (figures and tables) or exam (questions)."),
     ocr: str = typer.Option("auto", "--ocr", help="OCR: auto (scanned documents), always, never."),
     lang: Optional[str] = typer.Option(None, "--lang", help="Document language, ISO (pt, en, zh-TW) or Tesseract "
-                                       "(por, eng, chi_tra, eng+por) code; for OCR and question metadata."),
+                                       "(por, eng, chi_tra, eng+por) code; for OCR and question metadata. "
+                                       "Without it, scans are read as English, or as Chinese where Tesseract "
+                                       "finds Chinese script."),
     license: Optional[str] = typer.Option(None, "--license", help="Licence of these documents, recorded on the source."),
     force: bool = typer.Option(False, "--force", help="Redo documents already extracted."),
     debug_render: bool = typer.Option(False, "--debug-render",

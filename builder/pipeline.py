@@ -157,7 +157,8 @@ def _extract_book(ws, out: DocumentWriter, path: Path, sha: str, pages: list[int
         fid = figure_id(sha, fig.page, fig.kind, fig.id_part)
         rel = out.put_image(f"{fid}.png", png)
         records.append(to_record(fig, fid, sha, result, ImageRef(rel, options.dpi, w, h, hashlib.sha256(png).hexdigest())))
-    ws.add_source(_source(path, sha, result.page_count, "book", options, result.title, iso_code(options.language)))
+    ws.add_source(_source(path, sha, result.page_count, "book", options, result.title,
+                          iso_code(options.language or result.ocr_language)))
     out.put_records(records)
     return DocResult(str(path), "done", sha, "book", result.page_count,
                      sum(r.kind == "figure" for r in records), sum(r.kind == "table" for r in records),

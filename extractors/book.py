@@ -13,7 +13,7 @@ from extractors.citations import Paragraph, find_citing
 from extractors.figure_detector import candidate_regions, choose_regions
 from extractors.figure_renderer import render_png
 from extractors.geometry import Box
-from extractors.ocr import OcrUnavailable, tesseract_code
+from extractors.ocr import OcrUnavailable, guess_language, tesseract_code
 from extractors.panels import panel_labels
 from extractors.page_content import PageContent, read_page
 from extractors.pdf_document import PdfError, open_pdf
@@ -68,15 +68,19 @@ class BookExtraction:
 SCANNED_SHARE = 0.5
 
 
-def read_pages(doc, path, page_numbers: list[int], ocr: str, language: str,
-               progress: Callable[[int], None] | None, warnings: list[str]) -> list[PageContent]:
+def read_pages(doc, path, page_numbers: list[int], ocr: str, language: str | None,
+               progress: Callable[[int], None] | None, warnings: list[str]) -> tuple[list[PageContent], str | None]:
     """``ocr``: always; never; auto = OCR the image-only pages of a document that is mostly scanned.
+    ``language``: Tesseract's code, or None to guess it from the first page read by OCR. Returns the
+    pages and the OCR language used.
 
     A born-digital book with a few picture-only pages (slides that are screenshots) keeps them as
     pictures: text inside them is part of the picture, not captions or body text.
     """
     pages = []
     for n in page_numbers:
+        if ocr == "always" and language is None:
+            language = guess_language(doc[n - 1])
         content = _read(doc, path, n, ocr == "always", language, warnings)
         if content is not None:
             pages.append(content)
@@ -85,13 +89,15 @@ def read_pages(doc, path, page_numbers: list[int], ocr: str, language: str,
     scanned = [i for i, c in enumerate(pages) if c.scanned]
     if ocr == "auto" and pages and len(scanned) >= SCANNED_SHARE * len(pages):
         for i in scanned:
+            if language is None:
+                language = guess_language(doc[pages[i].number - 1])
             pages[i] = _read(doc, path, pages[i].number, True, language, warnings) or pages[i]
-    return pages
+    return pages, language
 
 
-def _read(doc, path, n: int, ocr: bool, language: str, warnings: list[str]) -> PageContent | None:
+def _read(doc, path, n: int, ocr: bool, language: str | None, warnings: list[str]) -> PageContent | None:
     try:
-        return read_page(doc[n - 1], ocr=ocr, language=language)
+        return read_page(doc[n - 1], ocr=ocr, language=language or "eng")
     except OcrUnavailable as exc:
         raise PdfError(path, str(exc), page=n) from exc
     except Exception as exc:  # one bad page must not sink the book
@@ -99,7 +105,7 @@ def _read(doc, path, n: int, ocr: bool, language: str, warnings: list[str]) -> P
         return None
 
 
-def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "auto", language: str = "eng",
+def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "auto", language: str | None = None,
                  progress: Callable[[int], None] | None = None,
                  debug_dir: Path | None = None) -> BookExtraction:
     doc = open_pdf(path)
@@ -107,7 +113,8 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
         page_numbers = pages or list(range(1, doc.page_count + 1))
         page_numbers = [n for n in page_numbers if 1 <= n <= doc.page_count]
         warnings: list[str] = []
-        contents = read_pages(doc, path, page_numbers, ocr, tesseract_code(language), progress, warnings)
+        code = tesseract_code(language) if language else None     # None: guessed where OCR is needed
+        contents, ocr_language = read_pages(doc, path, page_numbers, ocr, code, progress, warnings)
         figures, regions_by_page = detect(contents)
         title = document_title(doc) or running_title(contents)
         sections = page_sections(doc.get_toc(), contents, title)
@@ -121,7 +128,7 @@ def extract_book(path: str | Path, pages: list[int] | None = None, ocr: str = "a
         ocr_pages = [c.number for c in contents if c.ocr]
         return BookExtraction(path=str(path), page_count=doc.page_count, pages_read=[c.number for c in contents],
                               figures=figures, warnings=warnings, ocr_pages=ocr_pages,
-                              ocr_language=tesseract_code(language) if ocr_pages else None, title=title)
+                              ocr_language=ocr_language if ocr_pages else None, title=title)
     finally:
         doc.close()
 

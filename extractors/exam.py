@@ -13,7 +13,7 @@ import pymupdf
 from extractors.answer_key import AnswerKey, KeyEntry, key_in_booklet, read_key
 from extractors.exam_layout import ExamPage, XLine, mark_furniture, read_exam_pages
 from extractors.geometry import Box, area, expand, intersection, union
-from extractors.ocr import OcrUnavailable, iso_code, tesseract_code
+from extractors.ocr import GUESS, OcrUnavailable, iso_code, tesseract_code
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.questions import (STATED_ANSWER, Question, build_question, line_markers, looks_cjk, number_chain,
                                   numbered_options, option_markers, question_start)
@@ -359,7 +359,8 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
     try:
         page_numbers = [n for n in (pages or range(1, doc.page_count + 1)) if 1 <= n <= doc.page_count]
         try:
-            exam_pages = read_exam_pages(doc, page_numbers, progress, tesseract_code(language) if ocr else None)
+            ocr_language = (tesseract_code(language) if language else GUESS) if ocr else None
+            exam_pages = read_exam_pages(doc, page_numbers, progress, ocr_language)
         except OcrUnavailable as exc:
             raise PdfError(path, str(exc)) from exc
         lines, questions = detect_questions(exam_pages)

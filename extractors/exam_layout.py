@@ -242,15 +242,17 @@ def read_exam_pages(doc: pymupdf.Document, numbers: list[int], progress=None, oc
                     ) -> list[ExamPage]:
     """Pages in reading order. The column gutter is the booklet's: a page whose right column holds
     only a note, or that sets one question across the full width, still has the same columns.
-    With ``ocr_language``, pages that have no text layer are read by OCR."""
+    With ``ocr_language`` (a Tesseract code, or ocr.GUESS), pages that have no text layer are read by OCR."""
     raw = []
     for n in numbers:
         page = doc[n - 1]
         spans, m = _spans(page)
         images = _images(page, m)
         if ocr_language and not any(s.text.strip() for s in spans):
-            from extractors.ocr import ocr_textpage
+            from extractors.ocr import GUESS, guess_language, ocr_textpage
             from extractors.raster_graphics import raster_graphics
+            if ocr_language == GUESS:
+                ocr_language = guess_language(page)
             spans, m = _spans(page, ocr_textpage(page, ocr_language))
             images = [g.bbox for g in raster_graphics(page, [s for s in spans if s.text.strip()])]
         rect = tuple(_own_rect(page) * m) if m is not None else tuple(_own_rect(page))

@@ -1,7 +1,10 @@
 """Text for scanned pages, through Tesseract as PyMuPDF drives it."""
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import tempfile
 
 import pymupdf
 
@@ -34,7 +37,6 @@ def iso_code(lang: str | None) -> str | None:
 
 
 def tesseract_languages() -> set[str]:
-    import subprocess
     if not shutil.which("tesseract"):
         return set()
     out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, check=False)
@@ -56,3 +58,26 @@ def ocr_textpage(page: pymupdf.Page, language: str = "eng", dpi: int = 300):
 def ocr_lines(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list[Line]:
     tp = ocr_textpage(page, language, dpi)
     return _lines_from_dict(page.get_text("dict", textpage=tp, flags=TEXT_FLAGS))
+
+
+CHINESE = "chi_sim+chi_tra"
+GUESS = "guess"     # a language code that says: guess it from the first page read by OCR
+
+
+def guess_language(page: pymupdf.Page) -> str:
+    """The Tesseract code for a scanned page nobody gave a language for: Chinese where Tesseract's script
+    detection says Han and a Chinese reading of the page bears it out (the detection alone is unsure: it
+    calls some English scans Devanagari), else English."""
+    if not shutil.which("tesseract") or not set(CHINESE.split("+")) <= tesseract_languages():
+        return "eng"
+    pix = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
+    with tempfile.NamedTemporaryFile(suffix=".png") as image:
+        image.write(pix.tobytes("png"))
+        image.flush()
+        osd = subprocess.run(["tesseract", image.name, "stdout", "--psm", "0"], capture_output=True, text=True,
+                             check=False).stdout
+    if not re.search(r"^Script: Han$", osd, re.MULTILINE):
+        return "eng"
+    text = "".join(page.get_text(textpage=page.get_textpage_ocr(language=CHINESE, dpi=150, full=True)).split())
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return CHINESE if text and cjk >= 0.3 * len(text) else "eng"

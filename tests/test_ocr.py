@@ -15,6 +15,10 @@ pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None and not __impo
 def test_scanned_page_is_read_by_ocr():
     result = extract_book(corpus_file("scan_cermine_timeout_simple_nonmedical.pdf"), language="eng")
     assert result.ocr_pages == [1]
+    # with no language given, this English scan stays English (script detection alone calls it Devanagari)
+    from extractors.ocr import guess_language
+    with pymupdf.open(corpus_file("scan_cermine_timeout_simple_nonmedical.pdf")) as doc:
+        assert guess_language(doc[0]) == "eng"
 
 
 def _scanned_copy(src, dst, dpi=150):
@@ -41,13 +45,14 @@ def test_scanned_book_gets_captions_and_citations_from_ocr(tmp_path, demo_pdf):
 
 
 def test_scanned_chinese_book_reads_without_spaces_between_characters(tmp_path):
-    """Tesseract gives Chinese word by word; the words join back as printed, so captions and cues match."""
+    """A scanned Chinese book with no language given is read as Chinese; Tesseract gives Chinese word by
+    word, and the words join back as printed, so captions and cues match."""
     import re
 
     from test_layouts import chinese_book
     scan = _scanned_copy(chinese_book(tmp_path / "zh.pdf"), tmp_path / "scan.pdf", dpi=300)
-    result = extract_book(scan, language="zh")
-    assert result.ocr_pages == [1, 2]
+    result = extract_book(scan)      # no language given: Tesseract's script detection, checked, says Chinese
+    assert result.ocr_pages == [1, 2] and result.ocr_language == "chi_sim+chi_tra"
     fig = next(f for f in result.figures if f.number == "1-1")
     assert fig.cited_on_pages == [1]
     assert "胸部" in fig.caption_text and "右下肺实变" in fig.caption_text
