@@ -99,6 +99,16 @@ def test_spains_residency_exams_name_their_profession(tagger, cover, profession)
     assert tagger.tag({"exam": cover, "stem": "Paciente con fiebre."})["profession"][0].id == profession
 
 
+@pytest.mark.parametrize("cover,profession", [("2023年国家临床执业医师资格考试 第一单元", "pro.physician"),
+                                               ("口腔执业医师资格考试", "pro.dentist"),
+                                               ("中医执业医师资格考试", "pro.tcm_physician"),
+                                               ("临床医学检验技师考试", "pro.medical_technologist"),
+                                               ("2022年全国护士执业资格考试 专业实务", "pro.nurse")])
+def test_mainland_chinese_licensing_exams_name_their_profession(tagger, cover, profession):
+    """The mainland's own exam names: 口腔执业医师 is a dentist's, not a physician's."""
+    assert tagger.tag({"exam": cover, "stem": "患者男，60岁。"})["profession"][0].id == profession
+
+
 @pytest.mark.parametrize("caption,modality,anatomy", [
     ("Figura 2.3. Risonanza magnetica pesata in T2: lesione iperintensa del lobo frontale.", "mod.mri", "ana.cerebrum"),
     ("Figura 5. Ecografia addominale: calcolosi della colecisti.", "mod.ultrasound", "ana.gallbladder"),
