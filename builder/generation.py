@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from builder.records import Item
+from builder.records import Item, case_of, earlier_stems
 from builder.workspace import Workspace, dump_json, write_atomic
 from generators import qc, template
 
@@ -78,8 +78,11 @@ def generate_workspace(ws: Workspace, n_options: int = 4, seed: int = 0, types: 
                                                             license=source.license, filename=source.filename)
                               if i.question_type in types]
             if "exam_mcq" in types:
-                for q in ws.records("question", sha):
-                    item = template.exam_item(q, labels.get(q.id), seed, source.license, source.filename)
+                questions = list(ws.records("question", sha))
+                earlier = earlier_stems(questions)
+                for q in questions:
+                    item = template.exam_item(q, labels.get(q.id), seed, source.license, source.filename,
+                                              context=case_of(q, earlier))
                     if item is not None:
                         items.append(item)
             template.deal_answers(items)

@@ -189,6 +189,20 @@ class Question(Record):
         return cls(**data)
 
 
+def earlier_stems(questions: list[Question]) -> dict[str, str]:
+    """For a question in an item set, the stems of the set's questions before it: "承上題，下列治療
+    方法何者最有效？" is about the case the previous question told."""
+    by_number = {q.number: q for q in questions}
+    return {q.id: " ".join(by_number[n].stem for n in q.shared_stem_with if n < q.number and n in by_number)
+            for q in by_number.values() if q.shared_stem_with}
+
+
+def case_of(question: Question, earlier: dict[str, str]) -> str:
+    """What a reader of this question must have read first: its item set's shared case, or where the set
+    prints none (承上題 chains), the stems of the set's earlier questions."""
+    return question.shared_context or earlier.get(question.id, "")
+
+
 @dataclass
 class Labels(Record):
     """Taxonomy labels of one figure or question; ``facets`` maps a facet to its labels, best first."""

@@ -10,7 +10,7 @@ import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from builder.records import Figure, Labels, Question
+from builder.records import Figure, Labels, Question, earlier_stems
 from builder.workspace import Workspace
 from taxonomy.lexicon_tagger import OPTION_SEPARATOR, LexiconTagger
 from taxonomy.picture import CHART_CUES, looks
@@ -95,14 +95,6 @@ def label_record(tagger, record, fields: dict[str, str], picture: Path | None = 
     return Labels(id=f"{record.id}-labels", record_id=record.id, record_kind=record.KIND,
                   source_sha256=record.source_sha256, taxonomy_version=tagger.taxonomy.version,
                   facets=facets, taggers=[f"{tagger.name}-{tagger.version}"])
-
-
-def _earlier_stems(records) -> dict[str, str]:
-    """For a question in an item set, the stems of the set's questions before it: "承上題，下列治療
-    方法何者最有效？" is about the case the previous question told."""
-    by_number = {r.number: r for r in records if isinstance(r, Question)}
-    return {r.id: " ".join(by_number[n].stem for n in r.shared_stem_with if n < r.number and n in by_number)
-            for r in by_number.values() if r.shared_stem_with}
 
 
 def _picture(ws: Workspace, record) -> Path | None:
@@ -256,7 +248,7 @@ def tag_workspace(ws: Workspace, force: bool = False, tagger: LexiconTagger | No
             continue
         with ws.document(STAGE, sha, kinds=("labels",), after=UPSTREAM) as out:
             records = list(ws.records("figure", sha)) + list(ws.records("question", sha))
-            earlier = _earlier_stems(records)
+            earlier = earlier_stems([r for r in records if isinstance(r, Question)])
             fields = [record_fields(r, source.title, earlier.get(r.id, "")) for r in records]
             labels = [label_record(tagger, r, f, _picture(ws, r)) for r, f in zip(records, fields)]
             _booklet_profession(tagger, records, labels)

@@ -14,7 +14,7 @@ from builder.records import Figure, Item, Labels, Option, Question, item_id
 from taxonomy.model import Facet, load
 
 NAME = "template"
-VERSION = "0.1.1"
+VERSION = "0.1.2"
 LETTERS = "ABCDEFGHIJ"
 
 PROMPTS = {
@@ -124,13 +124,15 @@ def vqa_items(figure: Figure, labels: Labels, n_options: int = 4, seed: int = 0,
 
 
 def exam_item(question: Question, labels: Labels | None, seed: int = 0, license: str | None = None,
-              filename: str | None = None) -> Item | None:
-    """An exam question as an item, when it has one official answer among its options."""
+              filename: str | None = None, context: str = "") -> Item | None:
+    """An exam question as an item, when it has one official answer among its options. ``context``: the
+    case its item set printed before it, which the item carries so that it can be answered alone."""
     letters = [o.label for o in question.options]
     if question.answer_status != "keyed" or question.answer not in letters or len(letters) < 2:
         return None
+    text = f"{context}\n\n{question.stem}" if context else question.stem
     return Item(
-        id=item_id(question.id, "exam_mcq", NAME), kind="mcq", question_type="exam_mcq", question=question.stem,
+        id=item_id(question.id, "exam_mcq", NAME), kind="mcq", question_type="exam_mcq", question=text,
         options=list(question.options), answer=question.answer, images=[i.path for i in question.images],
         source={"source_sha256": question.source_sha256, "record_id": question.id, "record_kind": "question",
                 "page": question.page, "filename": filename or "", "caption": None},

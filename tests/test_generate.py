@@ -128,3 +128,20 @@ def test_generate_before_tag_is_a_clear_error(tmp_path, demo_pdf):
     run_builder("extract", str(demo_pdf), "-w", str(ws), check=True)
     proc = run_builder("generate", "-w", str(ws))
     assert proc.returncode == 1 and "run `builder tag" in proc.stderr
+
+
+def test_an_item_of_a_set_carries_the_case_it_is_about(tmp_path):
+    """USMLE's sequential items 56-57 share a case: each item can be answered alone."""
+    ws = tmp_path / "w"
+    run_builder("extract", str(corpus_file("us_usmle_step2ck_sample.pdf")), "-w", str(ws), check=True)
+    run_builder("tag", "-w", str(ws), check=True)
+    run_builder("generate", "-w", str(ws), "--types", "exam_mcq", check=True)
+    space = Workspace.open(ws, create=False)
+    questions = {q.id: q for q in space.records("question")}
+    items = {questions[i.source["record_id"]].number: i for i in space.records("item")}
+    case = questions[items[57].source["record_id"]].shared_context
+    assert case.startswith("A 57-year-old woman comes to the emergency department")
+    for n in (56, 57):
+        assert items[n].question.startswith(case) and items[n].question.endswith(
+            questions[items[n].source["record_id"]].stem)
+    assert items[1].question == questions[items[1].source["record_id"]].stem   # no set, no case
