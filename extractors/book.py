@@ -14,8 +14,8 @@ from extractors.figure_detector import candidate_regions, choose_regions
 from extractors.figure_renderer import render_png
 from extractors.geometry import Box
 from extractors.ocr import OcrUnavailable, guess_language, tesseract_code
-from extractors.panels import panel_labels
 from extractors.page_content import PageContent, read_page
+from extractors.panels import panel_labels
 from extractors.pdf_document import PdfError, open_pdf
 from extractors.rotation import DOWN, UP, frame_of, rotated_view
 from extractors.sections import page_sections, running_title
@@ -69,7 +69,8 @@ SCANNED_SHARE = 0.5
 
 
 def read_pages(doc, path, page_numbers: list[int], ocr: str, language: str | None,
-               progress: Callable[[int], None] | None, warnings: list[str]) -> tuple[list[PageContent], str | None]:
+               progress: Callable[[int], None] | None, warnings: list[str]
+               ) -> tuple[list[PageContent], str | None]:
     """``ocr``: always; never; auto = OCR the image-only pages of a document that is mostly scanned.
     ``language``: Tesseract's code, or None to guess it from the first page read by OCR. Returns the
     pages and the OCR language used.

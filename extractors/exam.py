@@ -256,7 +256,7 @@ def stated_answers(questions: list[Question], source: str) -> AnswerKey:
     return AnswerKey({n: KeyEntry(a, "", where) for n, a in found.items()}, [where])
 
 
-def _case_of(preamble: str) -> str:
+def _without_instructions(preamble: str) -> str:
     """An item set's preamble without its paragraphs of instructions ("Items #56–57 are part of a
     sequential item set...", "Items #17–19 refer to the abstract displayed on the previous page."), where
     something else is left."""
@@ -401,7 +401,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
                 number=q.number, page=q_pages[0], pages=q_pages, stem=q.stem, options=q.options,
                 images=images.get(q.number, []), answer=answer, answer_status=status, answer_note=note,
                 answer_source=source, shared_stem_with=groups.get(q.number, []),
-                shared_context=contexts.setdefault(min([q.number, *groups[q.number]]), _case_of(prev_trailing))
+                shared_context=contexts.setdefault(min([q.number, *groups[q.number]]), _without_instructions(prev_trailing))
                 if groups.get(q.number) else ""))
             prev_trailing = q.trailing
         sample = " ".join(q.stem for q in questions[:20])

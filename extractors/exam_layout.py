@@ -63,7 +63,8 @@ class ExamPage:
     lines: list[XLine] = field(default_factory=list)
     images: list[Box] = field(default_factory=list)
     ocr: bool = False
-    # a page with /Rotate is read as displayed; this maps its boxes back to the page's own coordinates
+    # a page is read turned the way its text runs (_frame); this maps its boxes back to the page's own
+    # coordinates, those records keep
     unrotate: tuple | None = None
 
     def page_box(self, box: Box) -> Box:
