@@ -401,7 +401,8 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
                 number=q.number, page=q_pages[0], pages=q_pages, stem=q.stem, options=q.options,
                 images=images.get(q.number, []), answer=answer, answer_status=status, answer_note=note,
                 answer_source=source, shared_stem_with=groups.get(q.number, []),
-                shared_context=contexts.setdefault(min([q.number, *groups[q.number]]), _without_instructions(prev_trailing))
+                shared_context=contexts.setdefault(min([q.number, *groups[q.number]]),
+                                                   _without_instructions(prev_trailing))
                 if groups.get(q.number) else ""))
             prev_trailing = q.trailing
         sample = " ".join(q.stem for q in questions[:20])
