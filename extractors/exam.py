@@ -260,7 +260,7 @@ def _without_instructions(preamble: str) -> str:
     """An item set's preamble without its paragraphs of instructions ("Items #56–57 are part of a
     sequential item set...", "Items #17–19 refer to the abstract displayed on the previous page."), where
     something else is left."""
-    paragraphs = [p for p in preamble.split("\n\n") if p.strip()]
+    paragraphs = [" ".join(p.split()) for p in preamble.split("\n\n") if p.strip()]
 
     def instructions(at: int) -> bool:   # names the items, and what else there is says more
         rest = sum(word_count(p) for k, p in enumerate(paragraphs) if k != at)
