@@ -100,6 +100,8 @@ def main(argv=None) -> int:
     seconds = sum(r["seconds"] for r in rows)
     print(f"overall: tp={tp} fp={fp} fn={fn} precision={p:.3f} recall={r:.3f}")
     print(f"caption similarity (mean over matches) = {sum(sims) / max(1, len(sims)):.3f}")
+    ious = [o for row in rows for o in row["ious"]]
+    print(f"figure box IoU (mean over matches) = {sum(ious) / max(1, len(ious)):.3f}")
     print(f"citing-page recall = {cited_found / max(1, cited_truth):.3f} ({cited_found}/{cited_truth})")
     panels_right = sum(r["panels_right"] for r in rows)
     print(f"panel count right = {panels_right / max(1, tp):.3f} ({panels_right}/{tp})")

@@ -6,6 +6,7 @@ repeat at the same place on many pages (logos, running rules, chapter tabs) are 
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -93,6 +94,18 @@ def classify_lines(page: PageContent, stats: DocStats) -> None:
         if (ln.role == "other" and body_blocks[ln.block] >= 2 and abs(ln.size - stats.body_size) <= tol
                 and ln.horizontal):
             ln.role = "body"
+    for ln in page.lines:
+        if ln.role == "other" and ln.size < stats.body_size - tol and _NOTE.match(ln.text):
+            ln.role = "note"
+
+
+# A note set in small type under a figure or table: where it comes from ("Source: adapted from...",
+# "a Reproduced by kind permission of...", "Fonte:", "Fuente:") or a footnote to it ("*Not determined",
+# "† p < 0.05"). It belongs to neither the picture nor the caption.
+_NOTE = re.compile(
+    r"^\s*(?:[*∗†‡§]|[a-e]\s+(?=(?:source|sources|adapted|reproduced|modified|fonte|fuente|adaptado|reproduzido)\b))"
+    r"|^\s*(?:source|sources|fonte|fontes|fuente|fuentes|adapted from|reproduced (?:from|with|by)|adaptado de"
+    r"|reproduzido de|资料来源|資料來源|来源|來源)\s*[:：]?", re.IGNORECASE)
 
 
 def _looks_tabular(ln) -> bool:

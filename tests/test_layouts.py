@@ -132,6 +132,24 @@ def test_label_on_a_line_of_its_own_and_sub_captions_under_the_panels(tmp_path):
     assert figures["Figure 2"].panel_labels == ["a", "b"]
 
 
+def test_a_source_note_under_a_figure_stays_out_of_its_box(tmp_path):
+    """'Fuente: elaboración propia.' in small type under the picture is neither picture nor caption."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=595, height=842)
+    p.insert_htmlbox(pymupdf.Rect(60, 50, 535, 130), f"<p>{PARA * 2} A Figura 1 mostra o caso.</p>", css=CSS)
+    p.insert_htmlbox(pymupdf.Rect(60, 140, 535, 154), "<p><b>FIGURA 1</b></p>", css=SMALL)
+    p.insert_htmlbox(pymupdf.Rect(60, 156, 535, 180), "<p>Radiografía de tórax con neumonía lobar derecha.</p>",
+                     css=SMALL)
+    p.insert_image(pymupdf.Rect(150, 186, 445, 386), stream=_radiograph(41, (400, 280)))
+    p.insert_htmlbox(pymupdf.Rect(60, 390, 535, 404), "<p><i>Fuente: elaboración propia.</i></p>",
+                     css=SMALL.replace("8pt", "7pt"))
+    p.insert_htmlbox(pymupdf.Rect(60, 420, 535, 800), f"<p>{PARA * 8}</p>", css=CSS)
+    doc.save(tmp_path / "fuente.pdf")
+    [figure] = extract_book(tmp_path / "fuente.pdf").figures
+    assert figure.caption_text == "FIGURA 1 Radiografía de tórax con neumonía lobar derecha."
+    assert iou(figure.figure_bbox, (150, 186, 445, 386)) > 0.95
+
+
 def test_chapters_that_each_number_from_one_keep_every_figure(tmp_path):
     """Three chapters, each with its own Figure 1 and Figure 2, every picture the same size at the same
     place on its page: six figures (not one per label, and not page furniture), each cited nearby."""
