@@ -41,7 +41,7 @@ class Line:
     first_bold: bool = False     # the first word (a caption label, say) is bold
     wide_gaps: int = 0           # gaps wider than 2.5 em between spans: table cells on one line
     # filled in by the region classifier
-    role: str = "other"          # body | margin | caption | figure-text | other
+    role: str = "other"          # body | margin | caption | figure-text | note | other
     in_image: bool = False
 
     @property

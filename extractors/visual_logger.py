@@ -11,6 +11,7 @@ from extractors.page_content import PageContent
 
 COLOURS = {
     "body": (160, 160, 160), "margin": (200, 120, 255), "caption": (220, 0, 0), "other": (255, 170, 0),
+    "note": (150, 80, 0),
     "figure-text": (255, 170, 0), "image": (0, 90, 255), "path": (0, 190, 230), "decoration": (190, 190, 190),
     "region": (0, 170, 0),
 }
