@@ -166,12 +166,12 @@ def _nearest(citing: dict[tuple, list], captions: list) -> dict[tuple, list]:
     """Citing paragraphs by (label key, caption page): where chapters each have a "Figure 1", a paragraph
     cites the one printed nearest to it (the earlier one on a tie)."""
     pages: dict[tuple, list[int]] = {}
-    for c in captions:
+    for c in sorted(captions, key=lambda c: c.page):
         pages.setdefault(c.start.label.key, []).append(c.page)
     out: dict[tuple, list] = {}
     for key, paragraphs in citing.items():
         for para in paragraphs:
-            page = min(sorted(pages[key]), key=lambda p: abs(p - para.page))
+            page = min(pages[key], key=lambda p: abs(p - para.page))
             out.setdefault((key, page), []).append(para)
     return out
 

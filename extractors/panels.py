@@ -42,8 +42,8 @@ def panel_labels(figure_texts: list[str], caption_text: str) -> list[str]:
 
 def _consecutive(found: list[str]) -> list[str]:
     """Keep a run a, b, c... from the start of the alphabet, in one case."""
+    seen = set(found)
     for first in ("A", "a"):
-        seen = set(found)
         run = []
         ch = first
         while ch in seen:

@@ -51,13 +51,16 @@ def mark_decorations(pages: list[PageContent]) -> None:
         for key in {_key(g.bbox) for g in p.graphics}:
             where.setdefault(key, []).append(p)
     threshold = max(3, int(0.2 * len(pages)))
+    one_picture: dict[tuple, bool] = {}    # per place, once: do all its pages draw a picture in common?
     for p in pages:
         for g in p.graphics:
-            holders = where[_key(g.bbox)]
-            if len(holders) < threshold:
+            key = _key(g.bbox)
+            if len(where[key]) < threshold:
                 continue
             if g.kind == "image" and area(g.bbox) > FIGURE_SIZED * area(p.rect):
-                g.decoration = bool(frozenset.intersection(*(h.image_xrefs for h in holders)))
+                if key not in one_picture:
+                    one_picture[key] = bool(frozenset.intersection(*(h.image_xrefs for h in where[key])))
+                g.decoration = one_picture[key]
             else:
                 g.decoration = True
 
