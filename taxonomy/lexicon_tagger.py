@@ -23,7 +23,7 @@ import opencc
 from taxonomy.model import Taxonomy, load
 
 NAME = "lexicon"
-VERSION = "1.5.0"
+VERSION = "1.6.0"
 
 _CJK_BLOCKS = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F))
 # A word's edges: not inside a word of an alphabetic script. CJK characters are word characters to the
@@ -165,7 +165,7 @@ _HISTORY_CUE = re.compile(
     r"historia (?:previa|familiar|personal) de|"
     r"(?:current |only |daily )?medications? (?:are|is|include|includes)|(?:he|she) (?:takes|is taking)|"
     r"(?:he|she) has (?!had\b|been\b|an?\b|no\b|not\b|never\b)|"
-    r"(?:em|faz) uso (?:contínuo |regular |crônico )?de|usa (?:regularmente|diariamente)|en tratamiento con|"
+    r"(?:em|faz) uso (?:contínuo |regular |crônico )?de|uso (?:contínuo|regular|crônico|crónico|prolongado|habitual) de|usa (?:regularmente|diariamente)|en tratamiento con|"
     r"(?:his|her|the patient's) " + _RELATIVE + r"(?: and \w+)? (?:has|had|have|died|was diagnosed)|"
     r"(?:mãe|pai|irmão|irmã|avó|avô) (?:tem|teve|é portador|é portadora|faleceu|morreu))\b", re.IGNORECASE)
 # the past ends with the sentence, or where the vignette turns to why the patient comes now

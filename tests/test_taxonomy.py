@@ -455,3 +455,45 @@ def test_tagger_scores_on_questions_outside_the_dev_set():
     assert result["profession"]["category"] >= 0.95
     assert result["specialty"]["category"] >= 0.78
     assert result["modality"]["n"] == result["anatomy"]["n"] == 0     # '?': not labelled, not scored
+
+
+def test_biostatistics_and_epidemiology_sit_with_community_health():
+    # where exams that report per area file them ("Medicina Preventiva e Social", USMLE's "Biostatistics,
+    # Epidemiology/Population Health"); "Basic medical sciences" keeps molecular biology, pharmacology, genetics
+    specialty = load().facets["specialty"]
+    assert specialty.category("spe.biostatistics").id == "spe.community"
+    assert specialty.category("spe.pharmacology").id == "spe.basic_science"
+
+
+def test_shared_treatments_and_symptoms_are_weak_evidence(tagger):
+    # thrombolysis treats infarcts of the heart as well as of the brain; a headache is a symptom of much
+    stemi = ("Homem de 52 anos com dor torácica em aperto há 1 hora; eletrocardiograma com supradesnivelamento "
+             "do segmento ST. Realizada trombólise com alteplase. A conduta a seguir é")
+    assert tagger.tag({"stem": stemi})["specialty"][0].path_ids[0] == "spe.internal"
+    bp = ("Homem de 45 anos, obeso, com cefaleia na nuca; pressão arterial de 170 x 100 mmHg.",
+          "iniciar tratamento medicamentoso | aguardar e, caso a hipertensão persista, tratar")
+    assert tagger.tag({"stem": bp[0], "options": bp[1]})["specialty"][0].id == "spe.cardiology"
+    # the disease is still full evidence
+    assert tagger.tag({"stem": "Mulher de 30 anos com enxaqueca com aura."})["specialty"][0].id == "spe.neurology"
+
+
+def test_drugs_taken_for_long_are_background(tagger):
+    stem = ("Homem de 72 anos com dor abdominal aguda e distensão; uso crônico de amiodarona e metformina. "
+            "Radiografia sem pneumoperitônio. O diagnóstico mais provável é")
+    labels = tagger.tag({"stem": stem, "options": "Isquemia mesentérica | Obstrução intestinal mecânica"})
+    assert labels["specialty"][0].id == "spe.general_surgery"
+
+
+def test_words_for_gynaecology_geriatrics_surgery_and_population_health(tagger):
+    cases = {
+        "spe.obgyn": "Mulher de 26 anos, usuária de DIU de cobre, com corrimento de odor fétido e dor em hipogástrio.",
+        "spe.reproductive": "Um casal pergunta sobre as técnicas de reprodução assistida.",
+        "spe.geriatrics": "Uma idosa frágil, com sarcopenia, tem quedas frequentes em casa.",
+        "spe.general_surgery": "Paciente no 5º dia de pós-operatório de colectomia por neoplasia apresenta febre.",
+        "spe.public_health": "A transição epidemiológica e a expectativa de vida no Brasil nas últimas décadas.",
+    }
+    for node, stem in cases.items():
+        assert tagger.tag({"stem": stem})["specialty"][0].id == node, stem
+    # an organ's own hypertension is its field's, not cardiology's
+    stem = "Trauma craniano com sinais de hipertensão intracraniana e tríade de Cushing."
+    assert tagger.tag({"stem": stem})["specialty"][0].path_ids[0] == "spe.surgery"
