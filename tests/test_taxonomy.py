@@ -497,3 +497,20 @@ def test_words_for_gynaecology_geriatrics_surgery_and_population_health(tagger):
     # an organ's own hypertension is its field's, not cardiology's
     stem = "Trauma craniano com sinais de hipertensão intracraniana e tríade de Cushing."
     assert tagger.tag({"stem": stem})["specialty"][0].path_ids[0] == "spe.surgery"
+
+
+def test_health_system_and_legal_medicine_words(tagger):
+    council = ("O Conselho Local de Saúde de uma Unidade Básica de Saúde discute a distribuição de medicamentos "
+               "para uma população com mais idosos; a proposta vai ao Conselho Municipal de Saúde.")
+    assert tagger.tag({"stem": council})["specialty"][0].id == "spe.public_health"
+    abortion = ("Gestante vítima de estupro deseja a interrupção da gravidez; o médico exige laudo do Instituto "
+                "Médico Legal e boletim de ocorrência.")
+    assert tagger.tag({"stem": abortion, "answer": "Inadequada: o aborto legal não exige laudo."}
+                      )["specialty"][0].id == "spe.ethics_law"
+
+
+def test_an_old_patient_is_a_setting_not_geriatrics(tagger):
+    for stem, node in (("Um idoso de 80 anos com depressão; o idoso mora sozinho.", "spe.psychiatry"),
+                       ("An elderly man with psoriasis; elderly patients often have it.", "spe.dermatology")):
+        assert tagger.tag({"stem": stem})["specialty"][0].id == node, stem
+    assert tagger.tag({"stem": "An elderly woman with frailty and polypharmacy."})["specialty"][0].id == "spe.geriatrics"
