@@ -520,5 +520,6 @@ def test_test_accuracy_and_outbreak_words_outweigh_the_disease_named(tagger):
     stem = ("A screening test for breast cancer is positive in 250 women with breast cancer and 100 without breast "
             "cancer. In a population with a prevalence rate of breast cancer of 80 per 100,000, how many false-positives?")
     assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.biostatistics"
-    stem = "A sindemia da Covid-19 e da Aids: a epidemia de Covid-19 entre os grupos sociais."
+    stem = ("Sindemia é um conjunto de problemas de saúde interligados numa população; a sindemia da Covid-19 "
+            "pede políticas sociais.")
     assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.public_health"
