@@ -523,3 +523,9 @@ def test_test_accuracy_and_outbreak_words_outweigh_the_disease_named(tagger):
     stem = ("Sindemia é um conjunto de problemas de saúde interligados numa população; a sindemia da Covid-19 "
             "pede políticas sociais.")
     assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.public_health"
+
+
+def test_molecular_graphics_are_diagrams(tagger):
+    for caption in ("Crystal structure of the kinase with the inhibitor shown as sticks.",
+                    "Molecular docking of three ligands into the pocket; ligands in stick models."):
+        assert tagger.tag({"caption": caption})["modality"][0].id == "mod.diagram", caption
