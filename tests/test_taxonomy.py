@@ -408,9 +408,9 @@ def test_tagger_scores_on_the_hand_labelled_dev_set():
     assert len(gold) >= 200
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
-    assert result["modality"]["category"] >= 0.85 and result["modality"]["category_when_given"] >= 0.9
+    assert result["modality"]["category"] >= 0.86 and result["modality"]["category_when_given"] >= 0.9
     assert result["anatomy"]["category"] >= 0.87
-    assert result["specialty"]["category"] >= 0.88
+    assert result["specialty"]["category"] >= 0.90
 
 
 def test_each_facet_keeps_its_own_longest_match(tagger):
@@ -453,7 +453,7 @@ def test_tagger_scores_on_questions_outside_the_dev_set():
     assert len(gold) >= 100
     result = score_tagger.score(gold, score_tagger.predictions(score_tagger.DEFAULT_CORPUS, list(gold)))
     assert result["profession"]["category"] >= 0.95
-    assert result["specialty"]["category"] >= 0.78
+    assert result["specialty"]["category"] >= 0.82
     assert result["modality"]["n"] == result["anatomy"]["n"] == 0     # '?': not labelled, not scored
 
 
