@@ -484,29 +484,34 @@ def test_drugs_taken_for_long_are_background(tagger):
     assert labels["specialty"][0].id == "spe.general_surgery"
 
 
-def test_words_for_gynaecology_geriatrics_surgery_and_population_health(tagger):
-    cases = {
-        "spe.obgyn": "Mulher de 26 anos, usuária de DIU de cobre, com corrimento de odor fétido e dor em hipogástrio.",
-        "spe.reproductive": "Um casal pergunta sobre as técnicas de reprodução assistida.",
-        "spe.geriatrics": "Uma idosa frágil, com sarcopenia, tem quedas frequentes em casa.",
-        "spe.general_surgery": "Paciente no 5º dia de pós-operatório de colectomia por neoplasia apresenta febre.",
-        "spe.public_health": "A transição epidemiológica e a expectativa de vida no Brasil nas últimas décadas.",
-    }
-    for node, stem in cases.items():
-        assert tagger.tag({"stem": stem})["specialty"][0].id == node, stem
-    # an organ's own hypertension is its field's, not cardiology's
+_FIELD_WORDS = [
+    ("spe.obgyn", "Mulher de 26 anos, usuária de DIU de cobre, com corrimento de odor fétido e dor em hipogástrio.", ""),
+    ("spe.reproductive", "Um casal pergunta sobre as técnicas de reprodução assistida.", ""),
+    ("spe.geriatrics", "Uma idosa frágil, com sarcopenia, tem quedas frequentes em casa.", ""),
+    ("spe.general_surgery", "Paciente no 5º dia de pós-operatório de colectomia por neoplasia apresenta febre.", ""),
+    ("spe.public_health", "A transição epidemiológica e a expectativa de vida no Brasil nas últimas décadas.", ""),
+    # the health system's own bodies, though the text names old people
+    ("spe.public_health", "O Conselho Local de Saúde de uma Unidade Básica de Saúde discute a distribuição de medicamentos "
+                          "para uma população com mais idosos; a proposta vai ao Conselho Municipal de Saúde.", ""),
+    ("spe.ethics_law", "Gestante vítima de estupro deseja a interrupção da gravidez; o médico exige laudo do Instituto "
+                       "Médico Legal e boletim de ocorrência.", "Inadequada: o aborto legal não exige laudo."),
+    # test accuracy and outbreaks outweigh the disease they are about
+    ("spe.biostatistics", "A screening test for breast cancer is positive in 250 women with breast cancer and 100 without "
+                          "breast cancer. In a population with a prevalence rate of breast cancer of 80 per 100,000, how "
+                          "many false-positives?", ""),
+    ("spe.public_health", "Sindemia é um conjunto de problemas de saúde interligados numa população; a sindemia da "
+                          "Covid-19 pede políticas sociais.", ""),
+]
+
+
+@pytest.mark.parametrize("node, stem, answer", _FIELD_WORDS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(_FIELD_WORDS)])
+def test_a_fields_own_words_decide_the_specialty(tagger, node, stem, answer):
+    assert tagger.tag({"stem": stem, "answer": answer})["specialty"][0].id == node
+
+
+def test_an_organs_own_hypertension_is_its_fields(tagger):
     stem = "Trauma craniano com sinais de hipertensão intracraniana e tríade de Cushing."
     assert tagger.tag({"stem": stem})["specialty"][0].path_ids[0] == "spe.surgery"
-
-
-def test_health_system_and_legal_medicine_words(tagger):
-    council = ("O Conselho Local de Saúde de uma Unidade Básica de Saúde discute a distribuição de medicamentos "
-               "para uma população com mais idosos; a proposta vai ao Conselho Municipal de Saúde.")
-    assert tagger.tag({"stem": council})["specialty"][0].id == "spe.public_health"
-    abortion = ("Gestante vítima de estupro deseja a interrupção da gravidez; o médico exige laudo do Instituto "
-                "Médico Legal e boletim de ocorrência.")
-    assert tagger.tag({"stem": abortion, "answer": "Inadequada: o aborto legal não exige laudo."}
-                      )["specialty"][0].id == "spe.ethics_law"
 
 
 def test_an_old_patient_is_a_setting_not_geriatrics(tagger):
@@ -514,15 +519,6 @@ def test_an_old_patient_is_a_setting_not_geriatrics(tagger):
                        ("An elderly man with psoriasis; elderly patients often have it.", "spe.dermatology")):
         assert tagger.tag({"stem": stem})["specialty"][0].id == node, stem
     assert tagger.tag({"stem": "An elderly woman with frailty and polypharmacy."})["specialty"][0].id == "spe.geriatrics"
-
-
-def test_test_accuracy_and_outbreak_words_outweigh_the_disease_named(tagger):
-    stem = ("A screening test for breast cancer is positive in 250 women with breast cancer and 100 without breast "
-            "cancer. In a population with a prevalence rate of breast cancer of 80 per 100,000, how many false-positives?")
-    assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.biostatistics"
-    stem = ("Sindemia é um conjunto de problemas de saúde interligados numa população; a sindemia da Covid-19 "
-            "pede políticas sociais.")
-    assert tagger.tag({"stem": stem})["specialty"][0].id == "spe.public_health"
 
 
 def test_molecular_graphics_are_diagrams(tagger):
