@@ -165,7 +165,8 @@ _HISTORY_CUE = re.compile(
     r"historia (?:previa|familiar|personal) de|"
     r"(?:current |only |daily )?medications? (?:are|is|include|includes)|(?:he|she) (?:takes|is taking)|"
     r"(?:he|she) has (?!had\b|been\b|an?\b|no\b|not\b|never\b)|"
-    r"(?:em|faz) uso (?:contínuo |regular |crônico )?de|uso (?:contínuo|regular|crônico|crónico|prolongado|habitual) de|usa (?:regularmente|diariamente)|en tratamiento con|"
+    r"(?:em|faz) uso (?:contínuo |regular |crônico )?de|uso (?:contínuo|regular|crônico|crónico|prolongado|habitual) de|"
+    r"usa (?:regularmente|diariamente)|en tratamiento con|"
     r"(?:his|her|the patient's) " + _RELATIVE + r"(?: and \w+)? (?:has|had|have|died|was diagnosed)|"
     r"(?:mãe|pai|irmão|irmã|avó|avô) (?:tem|teve|é portador|é portadora|faleceu|morreu))\b", re.IGNORECASE)
 # the past ends with the sentence, or where the vignette turns to why the patient comes now
