@@ -529,3 +529,54 @@ def test_an_explanation_that_goes_through_the_options_is_not_taken_for_them(tmp_
     questions = extract_exam(tmp_path / "bank.pdf").questions
     assert [q.answer for q in questions] == _KEY_ANSWERS[:10]
     assert all(q.options == list(zip("ABCD", _OPTIONS[q.number % 3])) for q in questions)
+
+
+def test_a_chapter_that_ends_in_review_questions_is_a_book(tmp_path):
+    """Textbook chapters often close with numbered multiple-choice review questions: the chapter is still a
+    book, whose figures are extracted, not a booklet of eight questions and no figures."""
+    import io
+    import random
+    from PIL import Image, ImageDraw
+    rng = random.Random(4)
+    words = ("radiograph consolidation lobe bronchogram infection fever cough sputum crackles antibiotic guideline "
+             "severity admission oxygen saturation patient older community acquired pneumonia therapy").split()
+
+    def prose(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(110)).capitalize() + f", as Figure {n} shows. " + \
+            " ".join(rng.choice(words) for _ in range(60)) + "."
+
+    def picture(k: int) -> bytes:       # a different picture on each page: one repeated is page furniture
+        img = Image.new("RGB", (400, 300), (30, 30, 30))
+        draw = ImageDraw.Draw(img)
+        for i in range(0, 300, 7):
+            draw.ellipse((50 + i % 90, 40 + i % 60, 250 + i % 50, 200 + i % 70), outline=(200 - i % 150, 40 * k, 90 + i % 100))
+        out = io.BytesIO()
+        img.save(out, "PNG")
+        return out.getvalue()
+
+    doc = pymupdf.open()
+    for k in range(1, 4):
+        page = doc.new_page()
+        page.insert_text((50, 40), "Chapter 4  Pneumonia", fontsize=9)
+        page.insert_textbox(pymupdf.Rect(50, 60, 545, 310), prose(f"4.{k}"), fontsize=10)
+        page.insert_image(pymupdf.Rect(120, 320, 470, 580), stream=picture(k))
+        page.insert_textbox(pymupdf.Rect(50, 590, 545, 640), f"Figure 4.{k}. Chest radiograph showing right lower lobe "
+                            f"consolidation in a {50 + k}-year-old man.", fontsize=9)
+        page.insert_textbox(pymupdf.Rect(50, 660, 545, 800), prose(f"4.{k}"), fontsize=10)
+    page, y = doc.new_page(), 60
+    page.insert_text((50, 40), "Review questions", fontsize=12)
+    for n in range(1, 9):
+        page.insert_text((50, y), f"{n}. Which finding on a chest radiograph is typical of case {n}?", fontsize=10)
+        y += 15
+        for j, text in enumerate(_OPTIONS[n % 3]):
+            page.insert_text((65, y), f"{'ABCD'[j]}. {text}", fontsize=10)
+            y += 13
+        y += 8
+    path = tmp_path / "chapter.pdf"
+    doc.save(path)
+    assert not looks_like_exam(path)
+    ws = tmp_path / "w"
+    run_builder("extract", str(path), "-w", str(ws), check=True)
+    from builder.workspace import Workspace
+    figures = list(Workspace.open(ws).records("figure"))
+    assert sorted(f.label for f in figures) == ["Figure 4.1", "Figure 4.2", "Figure 4.3"]
