@@ -23,7 +23,7 @@ from extractors.text_join import word_count
 from extractors.region_classifier import classify_lines, document_stats, mark_decorations
 
 EXTRACTOR = "book-figures"
-VERSION = "0.2.2"
+VERSION = "0.2.3"
 
 
 @dataclass

@@ -38,7 +38,22 @@ class ContinuationMarker:
     rest: str
 
 
-def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocStats) -> float | None:
+def beside_a_graphic(line: Line, page: PageContent) -> bool:
+    """The line sits right above or below a picture or a drawing, across its width: where a caption
+    is set, as pdffigures2 looks for one."""
+    x0, y0, x1, y1 = line.bbox
+    gap = 2 * max(1.0, y1 - y0)
+    for g in page.graphics:
+        gx0, gy0, gx1, gy1 = g.bbox
+        if g.decoration or min(x1, gx1) - max(x0, gx0) <= 0:
+            continue
+        if 0 <= y0 - gy1 <= gap or 0 <= gy0 - y1 <= gap:
+            return True
+    return False
+
+
+def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocStats,
+                    beside_graphic: bool = False) -> float | None:
     rest = line.text[label.end:]
     if _REJECT_NEXT.match(rest):
         return None
@@ -58,6 +73,8 @@ def score_candidate(line: Line, label: Label, first_in_block: bool, stats: DocSt
     if abs(line.size - stats.body_size) > tol or (line.font != stats.body_font and not line.bold):
         score += 1
     if label.word.isupper() and len(label.word) > 3:
+        score += 1
+    if beside_graphic:
         score += 1
     if line.role == "body" and not first_in_block:
         score -= 3
@@ -81,7 +98,7 @@ def find_caption_starts(pages: list[PageContent], stats: DocStats
             if _CONTINUATION.match(rest):
                 markers.append(ContinuationMarker(page.number, line, label, rest))
                 continue
-            score = score_candidate(line, label, first_in_block, stats)
+            score = score_candidate(line, label, first_in_block, stats, beside_a_graphic(line, page))
             # OCR text has no fonts to go by: a label that opens a block is evidence enough
             if score is not None and score >= (1 if page.ocr and first_in_block else 2):
                 candidates.append(CaptionStart(page.number, line, label, score))

@@ -203,3 +203,23 @@ def test_chinese_book_gives_figures_captions_and_citing_paragraphs(tmp_path):
     assert figures["图1-1"].caption_text == f"图1-1 {ZH_CAPTION}"
     assert iou(figures["图1-1"].figure_bbox, (150, 260, 445, 460)) > 0.9
     assert figures["图1-1"].cited_on_pages == [1] and figures["圖1-2"].cited_on_pages == [2]
+
+
+def test_a_plain_caption_right_under_its_picture(tmp_path):
+    """'Figure 2 Chest radiograph...' in the body's font, a point smaller, with nothing after the number and
+    no bold: a caption still, since it sits right under a picture; the same words in the running text are
+    a mention."""
+    doc = pymupdf.open()
+    for k in (1, 2):
+        p = doc.new_page(width=595, height=842)
+        p.insert_htmlbox(pymupdf.Rect(50, 50, 545, 250), f"<p>{PARA * 5}Figure {k} shows the chest.</p>", css=CSS)
+        p.insert_image(pymupdf.Rect(100, 270, 495, 520), stream=_radiograph(k, (600, 380)))
+        p.insert_htmlbox(pymupdf.Rect(50, 526, 545, 545), f"<p>Figure {k} Chest radiograph with consolidation "
+                         "of the right lower lobe.</p>", css=CSS.replace("9.5pt", "8.5pt"))
+        p.insert_htmlbox(pymupdf.Rect(50, 560, 545, 800), f"<p>{PARA * 5}</p>", css=CSS)
+    path = tmp_path / "plain.pdf"
+    doc.save(path)
+    figures = {f.label: f for f in extract_book(path).figures}
+    assert sorted(figures) == ["Figure 1", "Figure 2"]
+    assert figures["Figure 2"].caption_text.startswith("Figure 2 Chest radiograph")
+    assert iou(figures["Figure 2"].figure_bbox, (100, 270, 495, 520)) > 0.9
