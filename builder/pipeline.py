@@ -122,7 +122,8 @@ def extract_one(ws: Workspace, path: Path, options: ExtractOptions,
                 pages = parse_pages(options.pages, doc.page_count)
             kind = options.kind
             if kind == "auto":  # per document: a run may mix booklets and books, the key is the booklets'
-                kind = "exam" if exam.looks_like_exam(path) else "book"
+                kind = "exam" if exam.looks_like_exam(
+                    path, ocr_language=exam.ocr_language_for(options.language, options.ocr != "never")) else "book"
             if kind == "exam":
                 result = _extract_exam(ws, out, path, sha, pages, options, key_shas, on_page)
             else:

@@ -103,20 +103,37 @@ _FIRST_OF_LIST = re.compile(r"^\s*1\s*[.)]\s", re.MULTILINE)
 # A booklet is mostly its questions (covers, instructions and lab tables aside: 0.71-0.97 of the text lines of
 # the corpus's booklets); a book chapter that ends in review questions is mostly prose and figures.
 QUESTION_SHARE = 0.5
+SCANNED_CHARS = 200      # a sample with less text than this is a scan (or pictures only)
 
 
-def looks_like_exam(path: str | Path, sample_pages: int = 40) -> bool:
+def ocr_language_for(language: str | None, ocr: bool) -> str | None:
+    """What scanned pages are read in: the language asked for, else a guess; None where OCR is off."""
+    return (tesseract_code(language) if language else GUESS) if ocr else None
+
+
+def looks_like_exam(path: str | Path, sample_pages: int = 40, ocr_language: str | None = None,
+                    ocr_pages: int = 4) -> bool:
     """Auto-detection: a run of numbered questions, most of them with lettered options, that holds most
     of the text of the first pages (front matter included). Plain text first: a book with few
-    option-like lines is settled without laying out its pages."""
+    option-like lines is settled without laying out its pages. A scan has no text to go by: with
+    ``ocr_language`` (a Tesseract code, or ocr.GUESS) its first ``ocr_pages`` pages are read by OCR."""
     with open_pdf(path) as doc:
         numbers = list(range(1, min(doc.page_count, sample_pages) + 1))
         texts = [unicodedata.normalize("NFKC", doc[n - 1].get_text()) for n in numbers]
+        if ocr_language and sum(len(t.strip()) for t in texts) < SCANNED_CHARS:
+            numbers = numbers[:ocr_pages]
+            try:
+                pages = read_exam_pages(doc, numbers, ocr_language=ocr_language)
+            except OcrUnavailable:
+                return False
+            texts = ["\n".join(unicodedata.normalize("NFKC", l.text) for l in p.lines) for p in pages]
+        else:
+            pages = None
         option_like = sum(len(_OPTION_LINE.findall(t)) for t in texts)
         restarts = sum(len(_FIRST_OF_LIST.findall(t)) for t in texts)     # numbered options start at 1 each time
         if option_like < 10 and restarts < 10:
             return False
-        pages = read_exam_pages(doc, numbers)
+        pages = pages or read_exam_pages(doc, numbers)
     lines, questions = detect_questions(pages)
     with_options = sum(1 for q in questions if len(q.options) >= 2)
     text = {i for i, l in enumerate(lines) if l.text.strip() and not l.furniture}
@@ -367,7 +384,7 @@ def extract_exam(path: str | Path, keys: list[str | Path] = (), pages: list[int]
     try:
         page_numbers = [n for n in (pages or range(1, doc.page_count + 1)) if 1 <= n <= doc.page_count]
         try:
-            ocr_language = (tesseract_code(language) if language else GUESS) if ocr else None
+            ocr_language = ocr_language_for(language, ocr)
             exam_pages = read_exam_pages(doc, page_numbers, progress, ocr_language)
         except OcrUnavailable as exc:
             raise PdfError(path, str(exc)) from exc

@@ -6,7 +6,7 @@ import pytest
 
 from extractors.book import extract_book
 
-from conftest import corpus_file
+from conftest import corpus_file, run_builder
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None and not __import__("os").environ.get("CI"),
                                 reason="Tesseract not installed (scripts/install-system-deps.sh)")
@@ -84,3 +84,20 @@ def test_scanned_exam_booklet_gives_questions_options_and_pictures(tmp_path):
                                                           "Keratosis pilaris", "Urticaria"]
     assert len(by_number[2].images) == 1 and len(by_number[1].images) == 0
     assert result.language == "en"
+
+
+def test_a_scanned_booklet_is_taken_for_one_without_kind(tmp_path):
+    """A scan has no text to tell a booklet from a book: its first pages are read by OCR to decide, so
+    `builder extract scan.pdf` gives the questions, not an empty book."""
+    from extractors.exam import looks_like_exam
+    from extractors.ocr import GUESS
+    from test_exams import _booklet
+    scan = _scanned_copy(_booklet(tmp_path / "b.pdf", "Question n. and A."), tmp_path / "scan.pdf", dpi=200)
+    assert not looks_like_exam(scan)                      # without OCR there is nothing to go by
+    assert looks_like_exam(scan, ocr_language=GUESS)
+    run_builder("extract", str(scan), "-w", str(tmp_path / "w"), check=True)
+    from builder.workspace import Workspace
+    questions = list(Workspace.open(tmp_path / "w").records("question"))
+    assert len(questions) >= 20 and all(len(q.options) == 4 for q in questions)
+    # a scanned book stays a book
+    assert not looks_like_exam(corpus_file("scan_cermine_timeout_simple_nonmedical.pdf"), ocr_language=GUESS)
