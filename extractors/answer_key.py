@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pymupdf
 
+from extractors.ocr import OcrUnavailable, ocr_words
 from extractors.pdf_document import PdfError, open_pdf
 
 ANNULLED_TOKENS = {"-", "—", "–", "‐", "x", "*", "anulada", "anulado", "nula", "null", "annulled", "void", "※"}
@@ -89,10 +90,10 @@ def _number(text: str) -> int:
 _SEPARATORS = {"-", "–", "—", ":", "=", "→"}
 
 
-def _words(page: pymupdf.Page) -> list[_Word]:
-    """The page's words, a glued number-answer word split in two, and a dash that only separates a
-    number from its answer on one line ("12 - C") left out: it is no annulment."""
-    raw = page.get_text("words")
+def _words(page: pymupdf.Page, scanned: list | None = None) -> list[_Word]:
+    """The page's words (``scanned``: those OCR read), a glued number-answer word split in two, and a dash
+    that only separates a number from its answer on one line ("12 - C") left out: it is no annulment."""
+    raw = scanned if scanned is not None else page.get_text("words")
     out = []
     for k, (x0, y0, x1, y1, text, *_) in enumerate(raw):
         m = _GLUED.match(text)
@@ -217,14 +218,18 @@ class AmbiguousKey(ValueError):
                          "it seems to hold several booklets or versions; pass a key for this booklet alone")
 
 
-def parse_key_pages(pages: list[pymupdf.Page], source: str, min_share: float = 0.0) -> AnswerKey:
-    """``min_share``: a page whose paired words are a smaller share of its words is no key page."""
+def parse_key_pages(pages: list[pymupdf.Page], source: str, min_share: float = 0.0,
+                    scanned: dict | None = None) -> AnswerKey:
+    """``min_share``: a page whose paired words are a smaller share of its words is no key page.
+    ``scanned``: the words OCR read on pages that are scans, by page number."""
     key = AnswerKey(files=[source])
     page_of: dict[int, int] = {}
     for page in pages:
-        words = _words(page)
+        ocr = (scanned or {}).get(page.number)
+        words = _words(page, ocr)
         pairs = _pairs(words)
-        runs, n_runs = _runs(page.get_text())
+        text = page.get_text() if ocr is None else _lines_of(ocr)
+        runs, n_runs = _runs(text)
         if 2 * (len(pairs) + n_runs) < min_share * len(words):
             continue
         # a run's letters, counted against its range, say more than the pairing of the nearest words
@@ -236,21 +241,46 @@ def parse_key_pages(pages: list[pymupdf.Page], source: str, min_share: float = 0
                                    [page_of[number], page.number + 1])
             key.entries[number] = KeyEntry(answer, note, source)
             page_of[number] = page.number + 1
-        for number, entry in _remarks(page.get_text()).items():
+        for number, entry in _remarks(text).items():
             entry.source = source
             key.entries[number] = entry
     return key
 
 
+def _lines_of(words: list[tuple]) -> str:
+    """OCR'd words as text, a line per row of the page."""
+    rows: list[list[tuple]] = []
+    for w in sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0])):
+        if rows and abs((rows[-1][0][1] + rows[-1][0][3]) / 2 - (w[1] + w[3]) / 2) < 0.5 * (w[3] - w[1]):
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    return "\n".join(" ".join(w[4] for w in sorted(row)) for row in rows)
+
+
+def _scanned_words(pages: list[pymupdf.Page]) -> dict:
+    """A key printed and scanned has no text layer: its pages' words, read by OCR (digits and Latin
+    letters, whatever the booklet's language), where Tesseract is there."""
+    if any(page.get_text().strip() for page in pages):
+        return {}
+    try:
+        return {page.number: ocr_words(page) for page in pages}
+    except OcrUnavailable:
+        return {}
+
+
 def read_key(path: str | Path) -> AnswerKey:
     doc = open_pdf(path)
     with doc:
+        pages = list(doc)
+        scanned = _scanned_words(pages)
         try:
-            key = parse_key_pages(list(doc), Path(path).name)
+            key = parse_key_pages(pages, Path(path).name, scanned=scanned)
         except AmbiguousKey as exc:
             raise PdfError(path, str(exc)) from exc
     if len(key.entries) < 3:
-        raise PdfError(path, "no answer key found (expected a table of question numbers and answer letters)")
+        raise PdfError(path, "no answer key found (expected a table of question numbers and answer letters"
+                       + ("; its pages are scans, and OCR found none)" if scanned else ")"))
     return key
 
 

@@ -20,7 +20,7 @@ from extractors.questions import (STATED_ANSWER, Question, build_question, line_
 from extractors.text_join import word_count
 
 EXTRACTOR = "exam-questions"
-VERSION = "0.1.4"
+VERSION = "0.1.5"
 
 
 @dataclass

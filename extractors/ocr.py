@@ -81,3 +81,27 @@ def guess_language(page: pymupdf.Page) -> str:
     text = "".join(page.get_text(textpage=page.get_textpage_ocr(language=CHINESE, dpi=150, full=True)).split())
     cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
     return CHINESE if text and cjk >= 0.3 * len(text) else "eng"
+
+
+def ocr_words(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list[tuple[float, float, float, float, str]]:
+    """A scanned grid's words with their boxes in PDF points, as page.get_text("words") gives them. Read as
+    one uniform block (Tesseract's --psm 6): in its default layout analysis lone letters in a grid of
+    numbers and answers come out as "Cc" or not at all."""
+    language = tesseract_code(language)
+    if not shutil.which("tesseract"):
+        raise OcrUnavailable("page needs OCR but Tesseract is not installed "
+                             "(run scripts/install-system-deps.sh, or pass --ocr never)")
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    with tempfile.NamedTemporaryFile(suffix=".png") as image:
+        image.write(pix.tobytes("png"))
+        image.flush()
+        tsv = subprocess.run(["tesseract", image.name, "stdout", "--psm", "6", "-l", language, "tsv"],
+                             capture_output=True, text=True, check=False).stdout
+    scale, words = 72.0 / dpi, []
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
+            left, top, width, height = (int(c) * scale for c in cells[6:10])
+            words.append((page.rect.x0 + left, page.rect.y0 + top, page.rect.x0 + left + width,
+                          page.rect.y0 + top + height, cells[11].strip()))
+    return words

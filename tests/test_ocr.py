@@ -101,3 +101,24 @@ def test_a_scanned_booklet_is_taken_for_one_without_kind(tmp_path):
     assert len(questions) >= 20 and all(len(q.options) == 4 for q in questions)
     # a scanned book stays a book
     assert not looks_like_exam(corpus_file("scan_cermine_timeout_simple_nonmedical.pdf"), ocr_language=GUESS)
+
+
+def test_a_scanned_answer_key_is_read_by_ocr(tmp_path):
+    """An official key printed and scanned has no text layer: OCR reads its grid. What OCR misses is left
+    unkeyed and named in a warning; what it reads must be right."""
+    from test_exams import _KEY_ANSWERS, _booklet
+    booklet = _booklet(tmp_path / "b.pdf", "Question n. and A.")
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 40), "ANSWER KEY", fontsize=12)
+    for i in range(24):
+        page.insert_text((50 + 150 * (i // 12), 70 + 18 * (i % 12)), str(i + 1), fontsize=11)
+        page.insert_text((90 + 150 * (i // 12), 70 + 18 * (i % 12)), _KEY_ANSWERS[i], fontsize=11)
+    doc.save(tmp_path / "key.pdf")
+    scan = _scanned_copy(tmp_path / "key.pdf", tmp_path / "key-scan.pdf", dpi=200)
+    run_builder("extract", str(booklet), "--key", str(scan), "-w", str(tmp_path / "w"), check=True)
+    from builder.workspace import Workspace
+    questions = list(Workspace.open(tmp_path / "w").records("question"))
+    keyed = [q for q in questions if q.answer_status == "keyed"]
+    assert len(keyed) >= 22
+    assert all(q.answer == _KEY_ANSWERS[q.number - 1] for q in keyed)
