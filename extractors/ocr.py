@@ -43,7 +43,8 @@ def tesseract_languages() -> set[str]:
     return {ln.strip() for ln in out.stdout.splitlines()[1:] if ln.strip()}
 
 
-def ocr_textpage(page: pymupdf.Page, language: str = "eng", dpi: int = 300):
+def _tesseract_for(language: str) -> str:
+    """The Tesseract code for ``language``, once Tesseract and its data for it are known to be there."""
     language = tesseract_code(language)
     if not shutil.which("tesseract"):
         raise OcrUnavailable("page needs OCR but Tesseract is not installed "
@@ -52,7 +53,11 @@ def ocr_textpage(page: pymupdf.Page, language: str = "eng", dpi: int = 300):
     if missing:
         raise OcrUnavailable(f"Tesseract has no language data for {', '.join(missing)} "
                              f"(apt-get install tesseract-ocr-{missing[0].replace('_', '-')})")
-    return page.get_textpage_ocr(language=language, dpi=dpi, full=True)
+    return language
+
+
+def ocr_textpage(page: pymupdf.Page, language: str = "eng", dpi: int = 300):
+    return page.get_textpage_ocr(language=_tesseract_for(language), dpi=dpi, full=True)
 
 
 def ocr_lines(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list[Line]:
@@ -87,10 +92,7 @@ def ocr_words(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list
     """A scanned grid's words with their boxes in PDF points, as page.get_text("words") gives them. Read as
     one uniform block (Tesseract's --psm 6): in its default layout analysis lone letters in a grid of
     numbers and answers come out as "Cc" or not at all."""
-    language = tesseract_code(language)
-    if not shutil.which("tesseract"):
-        raise OcrUnavailable("page needs OCR but Tesseract is not installed "
-                             "(run scripts/install-system-deps.sh, or pass --ocr never)")
+    language = _tesseract_for(language)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
     with tempfile.NamedTemporaryFile(suffix=".png") as image:
         image.write(pix.tobytes("png"))
