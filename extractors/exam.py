@@ -120,6 +120,7 @@ def looks_like_exam(path: str | Path, sample_pages: int = 40, ocr_language: str 
     with open_pdf(path) as doc:
         numbers = list(range(1, min(doc.page_count, sample_pages) + 1))
         texts = [unicodedata.normalize("NFKC", doc[n - 1].get_text()) for n in numbers]
+        pages = None
         if ocr_language and sum(len(t.strip()) for t in texts) < SCANNED_CHARS:
             numbers = numbers[:ocr_pages]
             try:
@@ -127,8 +128,6 @@ def looks_like_exam(path: str | Path, sample_pages: int = 40, ocr_language: str 
             except OcrUnavailable:
                 return False
             texts = ["\n".join(unicodedata.normalize("NFKC", l.text) for l in p.lines) for p in pages]
-        else:
-            pages = None
         option_like = sum(len(_OPTION_LINE.findall(t)) for t in texts)
         restarts = sum(len(_FIRST_OF_LIST.findall(t)) for t in texts)     # numbered options start at 1 each time
         if option_like < 10 and restarts < 10:

@@ -69,18 +69,23 @@ CHINESE = "chi_sim+chi_tra"
 GUESS = "guess"     # a language code that says: guess it from the first page read by OCR
 
 
+def _tesseract_stdout(page: pymupdf.Page, dpi: int, *args: str) -> str:
+    """What the tesseract command prints for the page, rendered in grey at ``dpi``, with ``args``."""
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    with tempfile.NamedTemporaryFile(suffix=".png") as image:
+        image.write(pix.tobytes("png"))
+        image.flush()
+        return subprocess.run(["tesseract", image.name, "stdout", *args], capture_output=True, text=True,
+                              check=False).stdout
+
+
 def guess_language(page: pymupdf.Page) -> str:
     """The Tesseract code for a scanned page nobody gave a language for: Chinese where Tesseract's script
     detection says Han and a Chinese reading of the page bears it out (the detection alone is unsure: it
     calls some English scans Devanagari), else English."""
     if not shutil.which("tesseract") or not set(CHINESE.split("+")) <= tesseract_languages():
         return "eng"
-    pix = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
-    with tempfile.NamedTemporaryFile(suffix=".png") as image:
-        image.write(pix.tobytes("png"))
-        image.flush()
-        osd = subprocess.run(["tesseract", image.name, "stdout", "--psm", "0"], capture_output=True, text=True,
-                             check=False).stdout
+    osd = _tesseract_stdout(page, 150, "--psm", "0")
     if not re.search(r"^Script: Han$", osd, re.MULTILINE):
         return "eng"
     text = "".join(page.get_text(textpage=page.get_textpage_ocr(language=CHINESE, dpi=150, full=True)).split())
@@ -92,13 +97,7 @@ def ocr_words(page: pymupdf.Page, language: str = "eng", dpi: int = 300) -> list
     """A scanned grid's words with their boxes in PDF points, as page.get_text("words") gives them. Read as
     one uniform block (Tesseract's --psm 6): in its default layout analysis lone letters in a grid of
     numbers and answers come out as "Cc" or not at all."""
-    language = _tesseract_for(language)
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
-    with tempfile.NamedTemporaryFile(suffix=".png") as image:
-        image.write(pix.tobytes("png"))
-        image.flush()
-        tsv = subprocess.run(["tesseract", image.name, "stdout", "--psm", "6", "-l", language, "tsv"],
-                             capture_output=True, text=True, check=False).stdout
+    tsv = _tesseract_stdout(page, dpi, "--psm", "6", "-l", _tesseract_for(language), "tsv")
     scale, words = 72.0 / dpi, []
     for row in tsv.splitlines()[1:]:
         cells = row.split("\t")
